@@ -1,0 +1,50 @@
+# The two commands: `make run` (whole system, foreground) and `make test` (whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+PYTEST_ARGS ?=
+
+.PHONY: run test test-slow lint bench browser-deps clean-data
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devstack run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Lint, migrations and the OpenAPI schema are part of the suite: any of them failing fails it.
+test: $(STAMP) lint browser-deps
+	$(PY) -m devstack exec --test -- sh -c '\
+		$(PY) manage.py makemigrations --check --dry-run && \
+		$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null && \
+		$(PY) manage.py collectstatic --noinput -v 0 && \
+		$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)'
+
+test-slow: $(STAMP) browser-deps
+	$(PY) -m devstack exec --test -- sh -c '\
+		$(PY) -m pytest -m slow $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc'
+
+# Debian's chromium for the real-browser test; the test skips with a reason if it is missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian chromium for the browser test"; \
+			(apt-get install -y -q chromium >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
+			|| echo "could not install chromium: the browser test will be skipped"; \
+		else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean-data:
+	rm -rf .data staticfiles

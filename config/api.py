@@ -1,0 +1,104 @@
+"""Shared API bits: cached token auth, role permissions, URL and schema helpers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import URLPattern, path
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, permissions
+from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
+
+ROLES = ("ingest", "analyst", "staff")
+
+
+class CachedTokenAuthentication(authentication.TokenAuthentication):
+    """DRF token auth that remembers token -> (user, roles) for API_TOKEN_CACHE_SECONDS.
+
+    Token auth otherwise costs two queries per request (token+user, then groups) on the hot paths.
+    A deleted token or changed role takes effect within the cache lifetime, in every process.
+    """
+
+    _cache: dict[str, tuple[float, AbstractBaseUser]] = {}
+    _lock = threading.Lock()
+    _max_entries = 10_000
+
+    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Token | None]:
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached and cached[0] > now:
+            return cached[1], None
+        user, token = super().authenticate_credentials(key)
+        user.roles = frozenset(user.groups.values_list("name", flat=True))
+        with self._lock:
+            if len(self._cache) >= self._max_entries:
+                self._cache.clear()
+            self._cache[key] = (now + settings.API_TOKEN_CACHE_SECONDS, user)
+        return user, token
+
+    @classmethod
+    def forget_all(cls) -> None:
+        with cls._lock:
+            cls._cache.clear()
+
+
+def user_roles(user: AbstractBaseUser) -> frozenset[str]:
+    roles = getattr(user, "roles", None)
+    if roles is None:  # session-authenticated users skip the token cache
+        roles = frozenset(user.groups.values_list("name", flat=True))
+        user.roles = roles
+    return roles
+
+
+def HasRole(*roles: str) -> type[permissions.BasePermission]:
+    """Permission class for users in any of `roles` (Django groups). Superusers pass.
+
+    Unauthenticated requests get 401 (via the token authenticator's challenge); a valid token
+    without the role gets 403.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    class _HasRole(permissions.BasePermission):
+        message = f"This endpoint needs the {' or '.join(roles)} role."
+        code = "role_required"
+
+        def has_permission(self, request: Request, view: object) -> bool:
+            user = request.user
+            if not user or not user.is_authenticated:
+                return False  # DRF turns this into 401 when no credentials were given
+            return user.is_superuser or bool(user_roles(user) & set(roles))
+
+    _HasRole.__name__ = f"HasRole_{'_'.join(roles)}"
+    return _HasRole
+
+
+def optional_slash(route: str, view: Callable, name: str) -> list[URLPattern]:
+    """`route` and `route/` both answer; no redirect, so POST bodies are never dropped."""
+    route = route.rstrip("/")
+    return [path(route, view, name=name), path(f"{route}/", view)]
+
+
+def schema_drop_slash_aliases(endpoints: list[tuple]) -> list[tuple]:
+    """drf-spectacular hook: document each path once, without the trailing-slash alias."""
+    paths = {p for p, *_ in endpoints}
+    return [e for e in endpoints if not (e[0].endswith("/") and e[0].rstrip("/") in paths)]
+
+
+class CachedTokenScheme(OpenApiAuthenticationExtension):
+    target_class = CachedTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Service token: `Token <key>` (see `manage.py issue_token`).",
+        }

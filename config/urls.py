@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import health, views
+from config.api import optional_slash
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="swagger-ui", permanent=False)),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", ExportToDjangoView, name="metrics"),
+    *optional_slash("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    *optional_slash("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), "swagger-ui"),
+    *optional_slash("api/redoc", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
+    *optional_slash("api/me", views.MeView.as_view(), name="me"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("admin/", admin.site.urls),
+    path("_nested_admin/", include("nested_admin.urls")),
+    path("", include("tutor.urls")),
+    path("", include("dialogs.urls")),
+    path("", include("quizzes.urls")),
+]
+
+handler400 = "config.errors.handler400"
+handler403 = "config.errors.handler403"
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"
