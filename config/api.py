@@ -102,3 +102,19 @@ class CachedTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Service token: `Token <key>` (see `manage.py issue_token`).",
         }
+
+
+def websocket_url(request: Request, path: str) -> str:
+    """Absolute websocket URL for `path` (e.g. "/ws/quizzes/ABC234/") as this client reaches it.
+
+    WS_PUBLIC_URL wins; else the request's host, on WS_PORT when websockets are served apart
+    (`make run`), or on the same port when a proxy routes /ws/ (docker compose).
+    """
+    if settings.WS_PUBLIC_URL:
+        return settings.WS_PUBLIC_URL.rstrip("/") + path
+    scheme = "wss" if request.is_secure() else "ws"
+    host = request.get_host()
+    if settings.WS_PORT:
+        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        host = f"{hostname}:{settings.WS_PORT}"
+    return f"{scheme}://{host}{path}"

@@ -3,6 +3,8 @@ import json
 import pytest
 from django.test import override_settings
 
+from config.api import websocket_url
+
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("config.tests.urls")]
 
 VALID = {"count": 1, "colour": "red"}
@@ -147,3 +149,21 @@ def test_metrics_expose_per_endpoint_counts_and_latency(anon_client):
 
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in body
     assert "django_http_responses_total_by_status_view_method_total" in body
+
+
+@pytest.mark.parametrize(
+    ("public_url", "ws_port", "expected"),
+    [
+        ("", 0, "ws://testserver/ws/quizzes/ABC234/"),
+        ("", 8001, "ws://testserver:8001/ws/quizzes/ABC234/"),
+        ("wss://live.example.com/", 0, "wss://live.example.com/ws/quizzes/ABC234/"),
+    ],
+)
+def test_websocket_url_tells_clients_where_the_websocket_server_is(
+    rf, settings, public_url, ws_port, expected
+):
+    settings.WS_PUBLIC_URL, settings.WS_PORT = public_url, ws_port
+
+    url = websocket_url(rf.get("/"), "/ws/quizzes/ABC234/")
+
+    assert url == expected
