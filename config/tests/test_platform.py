@@ -1,4 +1,7 @@
 import io
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -73,3 +76,23 @@ def test_channel_layer_round_trips_through_redis():
         return message
 
     assert async_to_sync(round_trip)() == {"type": "probe.message", "n": 1}
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_HTTPS": "true",
+        "DJANGO_SECRET_KEY": "x7!" + "k9Qz-production-grade-secret-" * 3,
+        "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
