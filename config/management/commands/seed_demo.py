@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from config.api import ROLES
@@ -12,7 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, admin_password: str, **options: object) -> None:
         demo_admin_ensure(username="admin", password=admin_password)
-        self.stdout.write(f"Admin: http://localhost:<PORT>/admin/  user admin / {admin_password}")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Admin: http://localhost:{port}/admin/  user admin / {admin_password}")
         for role in ROLES:
             token = api_token_issue(username=f"demo-{role}", role=role)
             self.stdout.write(f"{role:>8} token: {token.key}")
