@@ -1,0 +1,178 @@
+"""Redis side of the error counters: keys, Lua scripts, ingestion increments, real-time reads.
+
+Keys (the `{learner}` hash tag keeps one learner's keys in one Redis Cluster slot, so every
+per-learner script stays single-slot):
+    tutor:{L}:pending        hash  "<subcategory_id>:<yyyymmdd>" -> count
+                                   "t:<subcategory_id>:<yyyymmdd>" -> last seen, epoch ms (max)
+                                   "b:<batch>" -> "1": evidence that this request's increments
+                                   landed ("x": tombstone written by the fold; see flush.py)
+    tutor:{L}:snap:<fid>     hash  a pending hash moved aside by flush <fid>; never written again
+    tutor:{L}:snaps          set   flush ids that hold a snapshot of this learner
+    tutor:{L}:gen            int   bumped by every move; readers use it to detect a move mid-read
+    tutor:dirty              set   learners with a pending hash
+    tutor:flushes            zset  flush ids with snapshots not yet deleted -> created (ms)
+    tutor:flush:<fid>        set   learners in that snapshot
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+
+import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+DIRTY = "tutor:dirty"
+REGISTRY = "tutor:flushes"
+
+
+def pending_key(learner_id: str) -> str:
+    return f"tutor:{{{learner_id}}}:pending"
+
+
+def snapshot_key(learner_id: str, flush_id: str) -> str:
+    return f"tutor:{{{learner_id}}}:snap:{flush_id}"
+
+
+def snaps_key(learner_id: str) -> str:
+    return f"tutor:{{{learner_id}}}:snaps"
+
+
+def gen_key(learner_id: str) -> str:
+    return f"tutor:{{{learner_id}}}:gen"
+
+
+def flush_set_key(flush_id: str) -> str:
+    return f"tutor:flush:{flush_id}"
+
+
+def day_code(day: date) -> str:
+    return day.strftime("%Y%m%d")
+
+
+def parse_day(code: str) -> date:
+    return date(int(code[:4]), int(code[4:6]), int(code[6:8]))
+
+
+@cache
+def client() -> redis.Redis:
+    """Our own client: no automatic retries. A retried increment after a lost reply would count
+    twice, and an ingest request must fail fast (then mark its rows uncounted) when Redis is down.
+    """
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=True,
+    )
+
+
+# KEYS[1] pending hash. ARGV: batch id, epoch ms, fields "<sid>:<yyyymmdd>"... (repeats = +2).
+# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
+INGEST_LUA = """
+if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
+local ts = tonumber(ARGV[2])
+for i = 3, #ARGV do
+  local f = ARGV[i]
+  redis.call('HINCRBY', KEYS[1], f, 1)
+  local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
+  if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
+end
+return 1
+"""
+
+
+def ingest_increment(
+    *, learner_id: str, batch: uuid.UUID, at: datetime, subcategory_ids: Iterable[int]
+) -> None:
+    """One round trip: bump the learner's pending counters and mark the learner dirty.
+
+    Raises redis errors; the caller decides (the rows are already committed in Postgres).
+    """
+    fields = [f"{sid}:{day_code(at.date())}" for sid in subcategory_ids]
+    if not fields:
+        return
+    pipe = client().pipeline(transaction=False)
+    pipe.eval(
+        INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
+    )
+    pipe.sadd(DIRTY, learner_id)
+    pipe.execute()
+
+
+# Reader: everything Redis knows about one learner, atomically (single slot).
+READ_LUA = """
+local out = {redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1])}
+local prefix = ARGV[1]
+for _, fid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  out[#out + 1] = fid
+  out[#out + 1] = redis.call('HGETALL', prefix .. fid)
+end
+return out
+"""
+
+
+@dataclass
+class Tally:
+    """Counts keyed by (subcategory_id, day) with the latest error time (epoch ms)."""
+
+    counts: dict[tuple[int, date], int] = field(default_factory=dict)
+    last_ms: dict[tuple[int, date], int] = field(default_factory=dict)
+    evidence: set[str] = field(default_factory=set)  # batch hex ids whose increments are here
+
+    def add(self, key: tuple[int, date], count: int, last_ms: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + count
+        self.last_ms[key] = max(self.last_ms.get(key, 0), last_ms)
+
+
+def tally_hash(flat: list[str] | dict[str, str], tally: Tally | None = None) -> Tally:
+    """Parse a pending/snapshot hash (HGETALL reply, flat list or dict) into a Tally."""
+    tally = tally or Tally()
+    items = flat.items() if isinstance(flat, dict) else zip(flat[::2], flat[1::2], strict=True)
+    stamps: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for name, value in items:
+        if name.startswith("b:"):
+            if value == "1":
+                tally.evidence.add(name[2:])
+        elif name.startswith("t:"):
+            stamps[name[2:]] = int(value)
+        else:
+            counts[name] = int(value)
+    for name, count in counts.items():
+        sid, code = name.split(":")
+        tally.add((int(sid), parse_day(code)), count, stamps.get(name, 0))
+    return tally
+
+
+@dataclass
+class LearnerRedisState:
+    gen: str
+    pending: Tally
+    snapshots: dict[str, Tally]
+
+
+def learner_state_read(*, learner_id: str) -> LearnerRedisState:
+    reply = client().eval(
+        READ_LUA,
+        3,
+        pending_key(learner_id),
+        gen_key(learner_id),
+        snaps_key(learner_id),
+        f"tutor:{{{learner_id}}}:snap:",
+    )
+    snapshots = {reply[i]: tally_hash(reply[i + 1]) for i in range(2, len(reply), 2)}
+    return LearnerRedisState(gen=reply[0], pending=tally_hash(reply[1]), snapshots=snapshots)
+
+
+def learner_gen(*, learner_id: str) -> str:
+    return client().get(gen_key(learner_id)) or "0"

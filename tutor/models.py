@@ -1,0 +1,209 @@
+"""Learners, their conversations and errors, the error taxonomy, exercises, and error counts.
+
+Postgres rows of `LearnerError` are the source of truth. `ErrorCount` is a per learner,
+subcategory and UTC day aggregate maintained by the counter flush (see `tutor/counting.py`).
+Every learner-owned row carries `learner_id` so the tables can later be distributed by learner.
+"""
+
+import re
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def label_key(label: str) -> str:
+    """Lookup key for a taxonomy label: case-insensitive, spaces/hyphens/underscores alike.
+
+    "Subject-Verb Agreement", "subject_verb_agreement" and "SUBJECT VERB  AGREEMENT" share a key.
+    """
+    key = _SEPARATORS.sub("_", label.strip().lower()).strip("_")
+    return key.replace("_/", "/").replace("/_", "/")
+
+
+class Learner(models.Model):
+    """The issue's "User": a person learning English (not a Django login account)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = models.CharField(max_length=150, unique=True)
+    email = models.EmailField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="conversations")
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "-started_at"], name="tutor_conv_learner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} @ {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Utterance(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="utterances"
+    )
+    # Denormalised from the conversation: ownership checks and sharding without a join.
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="utterances")
+    content = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="tutor_utt_conv_idx"),
+            models.Index(fields=["learner", "-created_at"], name="tutor_utt_learner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.content[:60]
+
+
+class ErrorCategory(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    key = models.CharField(max_length=80, unique=True, editable=False)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "error categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:  # the key is a pure function of the name
+        self.key = label_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class ErrorSubcategory(models.Model):
+    category = models.ForeignKey(
+        ErrorCategory, on_delete=models.PROTECT, related_name="subcategories"
+    )
+    name = models.CharField(max_length=80)
+    key = models.CharField(max_length=80, editable=False)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["category__name", "name"]
+        verbose_name_plural = "error subcategories"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "key"], name="tutor_subcat_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category.name} / {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = label_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class Exercise(models.Model):
+    class Difficulty(models.IntegerChoices):
+        EASY = 1, "easy"
+        MEDIUM = 2, "medium"
+        HARD = 3, "hard"
+
+    subcategory = models.ForeignKey(
+        ErrorSubcategory, on_delete=models.CASCADE, related_name="exercises"
+    )
+    title = models.CharField(max_length=200)
+    instructions = models.TextField()
+    prompt = models.TextField()
+    answer = models.TextField(help_text="Model answer or explanation.")
+    difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices)
+
+    class Meta:
+        ordering = ["subcategory", "difficulty", "id"]
+        indexes = [models.Index(fields=["subcategory", "difficulty", "id"], name="tutor_ex_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LearnerError(models.Model):
+    """One error found in an utterance. The issue's "Error"; Postgres keeps every one."""
+
+    id = models.BigAutoField(primary_key=True)
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="errors")
+    utterance = models.ForeignKey(
+        Utterance, on_delete=models.CASCADE, null=True, blank=True, related_name="errors"
+    )
+    subcategory = models.ForeignKey(ErrorSubcategory, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    # NULL: counted through Redis (or already folded into ErrorCount). Set when the Redis
+    # increment after commit failed or may have failed; the flush then folds the row into
+    # ErrorCount exactly once, unless Redis proves it did count it (see counting.py).
+    uncounted_batch = models.UUIDField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["learner", "created_at"], name="tutor_err_learner_idx"),
+            models.Index(fields=["utterance"], name="tutor_err_utt_idx"),
+            models.Index(
+                fields=["uncounted_batch"],
+                name="tutor_err_uncounted_idx",
+                condition=Q(uncounted_batch__isnull=False),
+            ),
+            models.Index(
+                fields=["learner", "created_at"],
+                name="tutor_err_learner_unc_idx",
+                condition=Q(uncounted_batch__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id}: {self.subcategory_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ErrorCount(models.Model):
+    """Errors per learner, subcategory and UTC day, as of the last applied flush."""
+
+    id = models.BigAutoField(primary_key=True)
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="+")
+    subcategory = models.ForeignKey(ErrorSubcategory, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # Column order serves both the flush upsert and the read "learner, day >= D".
+            models.UniqueConstraint(
+                fields=["learner", "day", "subcategory"], name="tutor_errorcount_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} {self.subcategory_id} {self.day}: {self.count}"
+
+
+class FlushLedger(models.Model):
+    """One row per applied counter snapshot: its unique flush id makes applying idempotent."""
+
+    id = models.BigAutoField(primary_key=True)
+    flush_id = models.CharField(max_length=64, unique=True)
+    applied_at = models.DateTimeField(db_index=True)
+    learners = models.PositiveIntegerField(default=0)
+    increments = models.PositiveBigIntegerField(default=0)
+    kind = models.CharField(max_length=16, default="flush")  # flush | fold | rebuild
+
+    class Meta:
+        ordering = ["-applied_at"]
+
+    def __str__(self) -> str:
+        return f"{self.flush_id} ({self.kind})"

@@ -1,0 +1,143 @@
+"""Tutor reads. `error_top` is the real-time count behind generate-exercise."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import redis
+from django.db import connection
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from tutor import counters, taxonomy
+from tutor.counters import Tally
+from tutor.models import Learner
+
+logger = logging.getLogger(__name__)
+
+# One statement, so aggregates, uncounted rows and the ledger come from one database snapshot.
+# Rows: (0 learner exists) (1 aggregate per subcategory) (2 uncounted rows per batch) (3 ledger).
+COUNTS_SQL = """
+SELECT 0, NULL::int, NULL::bigint, NULL::timestamptz, NULL::text
+FROM tutor_learner WHERE id = %(learner)s
+UNION ALL
+SELECT 1, subcategory_id, sum(count), max(last_seen), NULL
+FROM tutor_errorcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+GROUP BY subcategory_id
+UNION ALL
+SELECT 2, subcategory_id, count(*), max(created_at), replace(uncounted_batch::text, '-', '')
+FROM tutor_learnererror
+WHERE learner_id = %(learner)s AND uncounted_batch IS NOT NULL AND created_at >= %(since)s
+GROUP BY subcategory_id, uncounted_batch
+UNION ALL
+SELECT 3, NULL, NULL, NULL, flush_id FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
+"""
+
+
+@dataclass(frozen=True)
+class TopError:
+    category: str
+    subcategory: str
+    frequency: int
+    last_seen: datetime
+    exercises: list[taxonomy.ExerciseCard]
+
+
+def learner_get(*, learner_id: uuid.UUID) -> Learner:
+    learner = Learner.objects.filter(pk=learner_id).first()
+    if learner is None:
+        raise ApplicationError("user_not_found", "No user with this id.", status=404)
+    return learner
+
+
+def window_start(*, last_n_days: int | None, today: date | None = None) -> date:
+    """First UTC day of the last N calendar days including today; all time when None."""
+    if last_n_days is None:
+        return date(1, 1, 1)
+    today = today or timezone.now().astimezone(UTC).date()
+    return today - timedelta(days=last_n_days - 1)
+
+
+def _redis_state(learner_id: str) -> counters.LearnerRedisState | None:
+    try:
+        return counters.learner_state_read(learner_id=learner_id)
+    except redis.RedisError as exc:  # degrade: Postgres still has aggregates and uncounted rows
+        logger.warning("redis unavailable, counts exclude pending increments: %s", exc)
+        return None
+
+
+def _gen_unchanged(learner_id: str, state: counters.LearnerRedisState | None) -> bool:
+    if state is None:
+        return True
+    try:
+        return counters.learner_gen(learner_id=learner_id) == state.gen
+    except redis.RedisError:
+        return True
+
+
+def error_counts(*, learner_id: uuid.UUID, since: date) -> Tally:
+    """Real-time counts per (subcategory, day-agnostic) since `since`, exactly once.
+
+    Redis is read first (atomically), then Postgres. An increment cannot move from pending into
+    an applied aggregate between the two reads without bumping the learner's move generation,
+    which is checked afterwards (retry on change). Snapshots already in the ledger are in the
+    aggregates; uncounted rows whose increment Redis did get are skipped.
+    """
+    lid = str(learner_id)
+    for _ in range(3):
+        state = _redis_state(lid)
+        rows = _counts_rows(lid, since, list(state.snapshots) if state else [])
+        if _gen_unchanged(lid, state):
+            break
+    return _combine(rows, state, since)
+
+
+def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[tuple]:
+    params = {
+        "learner": learner_id,
+        "since_day": since,
+        "since": datetime(since.year, since.month, since.day, tzinfo=UTC),
+        "fids": fids,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(COUNTS_SQL, params)
+        rows = cursor.fetchall()
+    if not any(row[0] == 0 for row in rows):
+        raise ApplicationError("user_not_found", "No user with this id.", status=404)
+    return rows
+
+
+def _combine(rows: list[tuple], state: counters.LearnerRedisState | None, since: date) -> Tally:
+    total = Tally()
+    applied = {row[4] for row in rows if row[0] == 3}
+    redis_parts = []
+    if state is not None:
+        redis_parts = [state.pending] + [t for f, t in state.snapshots.items() if f not in applied]
+    evidence = set().union(*(t.evidence for t in redis_parts)) if redis_parts else set()
+    for kind, sid, count, last_seen, batch in rows:
+        if kind == 1 or (kind == 2 and batch not in evidence):
+            total.add((sid, since), int(count), int(last_seen.timestamp() * 1000))
+    for part in redis_parts:
+        for (sid, day), count in part.counts.items():
+            if day >= since:
+                total.add((sid, since), count, part.last_ms[(sid, day)])
+    return total
+
+
+def error_top(*, learner_id: uuid.UUID, top_n: int, last_n_days: int | None) -> list[TopError]:
+    """Most frequent errors in the window; ties: most recent, then category and subcategory name."""
+    tally = error_counts(learner_id=learner_id, since=window_start(last_n_days=last_n_days))
+    tax = taxonomy.taxonomy_get()
+    found = []
+    for (sid, _), count in tally.counts.items():
+        sub = tax.by_id.get(sid) or taxonomy.taxonomy_get(refresh=True).by_id[sid]
+        last = datetime.fromtimestamp(tally.last_ms[(sid, _)] / 1000, tz=UTC)
+        found.append((sub, count, last))
+    found.sort(key=lambda f: (-f[1], -f[2].timestamp(), f[0].category, f[0].name))
+    return [
+        TopError(sub.category, sub.name, count, last, tax.exercises.get(sub.id, []))
+        for sub, count, last in found[:top_n]
+    ]

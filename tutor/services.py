@@ -1,0 +1,165 @@
+"""Tutor writes: learners, conversations, utterances and errors; the counter flush entry points.
+
+Errors are committed to Postgres first (the truth); after commit one Redis round trip bumps the
+learner's pending counters. If that fails, the rows are marked uncounted and the flush folds them
+in later, so every error is counted exactly once either way (see flush.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+
+import redis
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from tutor import counters, flush, taxonomy
+from tutor.models import Conversation, Learner, LearnerError, Utterance
+
+logger = logging.getLogger(__name__)
+
+ErrorLabels = Sequence[tuple[str, str]]  # (errorCategory, errorSubCategory)
+
+
+def learner_create(
+    *, username: str, email: str, first_name: str = "", last_name: str = ""
+) -> Learner:
+    """400 naming `username` or `email` when taken (checked first, then enforced by the DB)."""
+    for name, value in (("username", username), ("email", email)):
+        if Learner.objects.filter(**{f"{name}__iexact": value}).exists():
+            raise ApplicationError("unique", f"A user with this {name} already exists.", attr=name)
+    try:
+        with transaction.atomic():
+            return Learner.objects.create(
+                username=username, email=email, first_name=first_name, last_name=last_name
+            )
+    except IntegrityError as exc:  # lost a race with an identical request
+        attr = "email" if "email" in str(exc) else "username"
+        raise ApplicationError(
+            "unique", f"A user with this {attr} already exists.", attr=attr
+        ) from exc
+
+
+def conversation_create(*, learner_id: uuid.UUID) -> Conversation:
+    if not Learner.objects.filter(pk=learner_id).exists():
+        raise ApplicationError("unknown_user", "No user with this id.", attr="user_id")
+    return Conversation.objects.create(learner_id=learner_id)
+
+
+def _resolve(errors: ErrorLabels, *, attr_prefix: str) -> list[taxonomy.Subcategory]:
+    return [
+        taxonomy.subcategory_resolve(
+            category=category, subcategory=sub, attr_prefix=attr_prefix.format(i=i)
+        )
+        for i, (category, sub) in enumerate(errors)
+    ]
+
+
+def _errors_insert(
+    *, learner_id: uuid.UUID, utterance_id: uuid.UUID | None, subs: list[taxonomy.Subcategory], at
+) -> list[LearnerError]:
+    rows = [
+        LearnerError(
+            learner_id=learner_id, utterance_id=utterance_id, subcategory_id=s.id, created_at=at
+        )
+        for s in subs
+    ]
+    if rows:
+        LearnerError.objects.bulk_create(rows)
+        transaction.on_commit(lambda: errors_count(rows=rows), robust=True)
+    return rows
+
+
+def errors_count(*, rows: list[LearnerError]) -> bool:
+    """After commit: one Redis round trip. On failure the rows are marked for the flush's fold.
+
+    A failure after sending is ambiguous (the increment may have landed); the batch id written
+    with the increments lets the fold tell the two cases apart.
+    """
+    batch = uuid.uuid4()
+    first = rows[0]
+    try:
+        counters.ingest_increment(
+            learner_id=str(first.learner_id),
+            batch=batch,
+            at=first.created_at,
+            subcategory_ids=[r.subcategory_id for r in rows],
+        )
+        return True
+    except redis.RedisError as exc:
+        logger.warning("redis increment failed, errors left for the flush: %s", exc)
+        LearnerError.objects.filter(pk__in=[r.pk for r in rows]).update(uncounted_batch=batch)
+        return False
+
+
+def utterance_create(*, conversation_id: uuid.UUID, content: str, errors: ErrorLabels) -> Utterance:
+    """Stores the utterance and its errors in one transaction; counts them after commit."""
+    subs = _resolve(errors, attr_prefix="errors.{i}.")
+    conversation = Conversation.objects.filter(pk=conversation_id).only("learner_id").first()
+    if conversation is None:
+        raise ApplicationError(
+            "unknown_conversation", "No conversation with this id.", attr="conversation_id"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        utterance = Utterance.objects.create(
+            conversation_id=conversation_id,
+            learner_id=conversation.learner_id,
+            content=content,
+            created_at=now,
+        )
+        utterance.new_errors = _errors_insert(
+            learner_id=conversation.learner_id, utterance_id=utterance.id, subs=subs, at=now
+        )
+    return utterance
+
+
+def utterance_errors_add(*, utterance_id: uuid.UUID, errors: ErrorLabels) -> list[LearnerError]:
+    subs = _resolve(errors, attr_prefix="errors.{i}.")
+    utterance = Utterance.objects.filter(pk=utterance_id).only("learner_id").first()
+    if utterance is None:
+        raise ApplicationError("utterance_not_found", "No utterance with this id.", status=404)
+    with transaction.atomic():
+        return _errors_insert(
+            learner_id=utterance.learner_id, utterance_id=utterance.id, subs=subs, at=timezone.now()
+        )
+
+
+def error_create(
+    *, learner_id: uuid.UUID, category: str, subcategory: str, utterance_id: uuid.UUID | None = None
+) -> LearnerError:
+    """One error for simple clients; the utterance, when given, must belong to the learner."""
+    sub = taxonomy.subcategory_resolve(category=category, subcategory=subcategory)
+    if utterance_id is not None:
+        owner = (
+            Utterance.objects.filter(pk=utterance_id).values_list("learner_id", flat=True).first()
+        )
+        if owner is None:
+            raise ApplicationError(
+                "unknown_utterance", "No utterance with this id.", attr="utterance_id"
+            )
+        if owner != learner_id:
+            raise ApplicationError(
+                "utterance_of_other_user",
+                "This utterance belongs to another user.",
+                attr="utterance_id",
+            )
+    elif not Learner.objects.filter(pk=learner_id).exists():
+        raise ApplicationError("unknown_user", "No user with this id.", attr="user_id")
+    with transaction.atomic():
+        (row,) = _errors_insert(
+            learner_id=learner_id, utterance_id=utterance_id, subs=[sub], at=timezone.now()
+        )
+    return row
+
+
+def error_counts_flush() -> flush.FlushResult:
+    """Idempotent and safe to overlap: see flush.py."""
+    return flush.error_counts_flush()
+
+
+def error_counts_rebuild() -> int:
+    return flush.error_counts_rebuild()
