@@ -1,0 +1,168 @@
+"""Per-process fan-out: one subscriber per quiz, coalesced broadcasts, encode once.
+
+Each daphne process keeps a `QuizHub` per quiz that has local sockets. The hub is the only
+channel-layer subscriber for that quiz in the process (sockets have no channel of their own), so
+an answer costs one Redis publish and one message per process, whatever the number of watchers.
+
+Coalescing: the first "dirty" signal schedules a flush at most FLUSH_INTERVAL after the previous
+one (immediately when idle); later signals ride along. The flush reads the *current* board from
+Redis once, JSON-encodes it once and writes that text to every local socket. A signal arriving
+while a flush is reading schedules another flush, so the latest state always goes out, and a
+quiz never gets more than 1 / FLUSH_INTERVAL leaderboard messages a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from quizzes import events, metrics, selectors
+
+logger = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = getattr(settings, "QUIZ_BROADCAST_INTERVAL", 0.1)
+BOARD_SIZE = getattr(settings, "QUIZ_LIVE_BOARD_SIZE", 10)
+
+
+class Socket(Protocol):
+    async def send(self, text_data: str | None = None) -> None: ...
+
+
+def _board(code: str) -> dict:
+    return selectors.leaderboard_read(code=code, limit=BOARD_SIZE)
+
+
+class QuizHub:
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.sockets: set[Socket] = set()
+        self.ready = asyncio.Event()
+        self.lock = asyncio.Lock()  # one board read+send at a time: never older after newer
+        self.channel: str | None = None
+        self.last_flush = float("-inf")
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        layer = get_channel_layer()
+        self.channel = await layer.new_channel("quizhub.")
+        await layer.group_add(events.quiz_group(self.code), self.channel)
+        self._spawn(self._listen())
+        self.ready.set()
+
+    async def stop(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.channel:
+            # Cancelling the receive above unsubscribed the channel; this drops the group.
+            await get_channel_layer().group_discard(events.quiz_group(self.code), self.channel)
+
+    def _spawn(self, coro: object) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        while True:
+            message = await layer.receive(self.channel)
+            try:
+                await self._handle(message)
+            except Exception:  # one bad message must not stop the quiz's broadcasts
+                logger.exception("quiz hub %s failed on %s", self.code, message.get("type"))
+
+    async def _handle(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == events.DIRTY:
+            self.mark_dirty()
+        elif kind == events.JOINED:
+            text = json.dumps({"type": "participant_joined", "quiz": self.code,
+                               "nickname": message.get("nickname", "")})  # fmt: skip
+            await self._send_all(text, kind="participant_joined")
+            self.mark_dirty()
+        elif kind == events.CLOSED:
+            if self._timer:
+                self._timer.cancel()
+                self._timer = None
+            await self.flush(kind="quiz_closed")
+
+    def mark_dirty(self) -> None:
+        if self._timer is not None:
+            return  # a flush is already scheduled and will read the newest state
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self.last_flush + FLUSH_INTERVAL - loop.time())
+        self._timer = loop.call_later(delay, self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._timer = None
+        self.last_flush = asyncio.get_running_loop().time()
+        self._spawn(self.flush(kind="leaderboard"))
+
+    async def flush(self, *, kind: str) -> None:
+        async with self.lock:
+            board = await database_sync_to_async(_board)(self.code)
+            await self._send_all(json.dumps({"type": kind, **board}), kind=kind)
+
+    async def snapshot(self, socket: Socket) -> None:
+        """A fresh board for one (re)connecting socket."""
+        async with self.lock:
+            board = await database_sync_to_async(_board)(self.code)
+            await socket.send(text_data=json.dumps({"type": "leaderboard", **board}))
+
+    async def _send_all(self, text: str, *, kind: str) -> None:
+        for socket in list(self.sockets):
+            with contextlib.suppress(Exception):  # a socket closing mid-send is not our problem
+                await socket.send(text_data=text)
+        metrics.leaderboard_broadcasts.labels(kind=kind).inc()
+
+
+# loop -> code -> hub. Keyed by loop because the channel layer is per loop (tests run one loop
+# per test; daphne runs one for the process).
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, QuizHub]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def attach(code: str, socket: Socket) -> QuizHub:
+    hubs = _hubs.setdefault(asyncio.get_running_loop(), {})
+    hub = hubs.get(code)
+    if hub is None:
+        hub = hubs[code] = QuizHub(code)
+        hub.sockets.add(socket)  # before any await: a concurrent detach must not stop it
+        try:
+            await hub.start()
+        except BaseException:
+            del hubs[code]  # Redis down: the next socket tries again
+            raise
+    else:
+        hub.sockets.add(socket)
+        await hub.ready.wait()
+    metrics.websocket_connections.inc()
+    return hub
+
+
+async def detach(code: str, socket: Socket) -> None:
+    hubs = _hubs.get(asyncio.get_running_loop(), {})
+    hub = hubs.get(code)
+    if hub is None or socket not in hub.sockets:
+        return
+    hub.sockets.discard(socket)
+    metrics.websocket_connections.dec()
+    if not hub.sockets:
+        del hubs[code]  # before any await: a new socket now starts a fresh hub
+        await hub.stop()
+
+
+def local_sockets(code: str) -> int:
+    hub = _hubs.get(asyncio.get_running_loop(), {}).get(code)
+    return len(hub.sockets) if hub else 0

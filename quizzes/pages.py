@@ -1,0 +1,26 @@
+"""Browser pages: the player and the big-screen board. Data comes from the API and websocket."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from config.api import websocket_url
+from quizzes.models import Quiz
+
+
+def _page(request: HttpRequest, code: str, template: str) -> HttpResponse:
+    code = code.upper()
+    quiz = Quiz.objects.filter(code=code).only("code", "title", "description", "status").first()
+    if quiz is None:
+        return render(request, "quizzes/not_found.html", {"code": code}, status=404)
+    context = {"quiz": quiz, "ws_url": websocket_url(request, f"/ws/quizzes/{code}/")}
+    return render(request, template, context)
+
+
+def quiz_play(request: HttpRequest, code: str) -> HttpResponse:
+    return _page(request, code, "quizzes/play.html")
+
+
+def quiz_board(request: HttpRequest, code: str) -> HttpResponse:
+    return _page(request, code, "quizzes/board.html")

@@ -1,0 +1,338 @@
+"""Every quiz state change. Leaderboard writes and websocket signals go out on commit."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from config import redis as app_redis
+from config.errors import ApplicationError
+from quizzes import events, leaderboard, metrics
+from quizzes.models import (
+    Answer,
+    Choice,
+    Participant,
+    Question,
+    QuestionServe,
+    Quiz,
+    quiz_code_generate,
+)
+
+Status = Quiz.Status
+# The only moves a quiz makes; anything else is a 409 naming `status`.
+TRANSITIONS = {Status.DRAFT: Status.OPEN, Status.OPEN: Status.CLOSED}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def answer_points(*, correct: bool, elapsed: float, time_limit: int) -> int:
+    """round(1000 x (1 - t / 2T)) for a correct answer within T, rounding halves up; else 0."""
+    if not correct or elapsed > time_limit:
+        return 0
+    return math.floor(1000 * (1 - max(elapsed, 0.0) / (2 * time_limit)) + 0.5)
+
+
+# --- Authoring ---------------------------------------------------------------------------------
+
+
+def _questions_create(*, quiz: Quiz, questions: list[dict]) -> None:
+    created = Question.objects.bulk_create(
+        Question(quiz=quiz, order=i, text=q["text"], time_limit=q.get("time_limit", 20))
+        for i, q in enumerate(questions, start=1)
+    )
+    Choice.objects.bulk_create(
+        Choice(question=question, text=c["text"], correct=c.get("correct", False))
+        for question, q in zip(created, questions, strict=True)
+        for c in q["choices"]
+    )
+
+
+@transaction.atomic
+def quiz_create(
+    *, author: AbstractBaseUser, title: str, description: str, questions: list[dict]
+) -> Quiz:
+    """Creates a draft quiz with its questions and choices (already validated by the caller)."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():  # a code collision (1 in ~10^9) only retries the code
+                quiz = Quiz.objects.create(
+                    title=title, description=description, author=author, code=quiz_code_generate()
+                )
+            break
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    _questions_create(quiz=quiz, questions=questions)
+    return quiz
+
+
+def _quiz_locked(code: str) -> Quiz:
+    quiz = Quiz.objects.select_for_update().filter(code=code).first()
+    if quiz is None:
+        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
+    return quiz
+
+
+@transaction.atomic
+def quiz_update(*, code: str, data: dict) -> Quiz:
+    """PATCH: title/description any time; questions only while draft; status via transitions."""
+    quiz = _quiz_locked(code)
+    if "questions" in data:
+        if quiz.status != Status.DRAFT:
+            raise ApplicationError(
+                "quiz_not_draft",
+                f"Questions can only change while the quiz is draft (it is {quiz.status}).",
+                status=409,
+                attr="questions",
+            )
+        quiz.questions.all().delete()
+        _questions_create(quiz=quiz, questions=data["questions"])
+    for field in ("title", "description"):
+        if field in data:
+            setattr(quiz, field, data[field])
+    quiz.save(update_fields=["title", "description"])
+    if "status" in data:
+        quiz = quiz_status_set(code=code, status=data["status"])
+    return quiz
+
+
+@transaction.atomic
+def quiz_status_set(*, code: str, status: str) -> Quiz:
+    """draft -> open -> closed; setting the current status again is a no-op (idempotent).
+
+    Closing takes the quiz row FOR UPDATE, which waits for in-flight answers (they hold it FOR
+    SHARE): the final leaderboard includes every answer accepted before the close.
+    """
+    quiz = _quiz_locked(code)
+    if quiz.status == status:
+        return quiz
+    if TRANSITIONS.get(quiz.status) != status:
+        raise ApplicationError(
+            "invalid_status_transition",
+            f"A {quiz.status} quiz cannot become {status} (draft -> open -> closed).",
+            status=409,
+            attr="status",
+        )
+    now = timezone.now()
+    if status == Status.OPEN:
+        if not quiz.questions.exists():
+            raise ApplicationError(
+                "quiz_has_no_questions", "Add questions before opening.", status=409, attr="status"
+            )
+        quiz.opened_at = now
+    else:
+        quiz.closed_at = now
+        transaction.on_commit(partial(events.closed, None, code=quiz.code))
+    quiz.status = status
+    quiz.save(update_fields=["status", "opened_at", "closed_at"])
+    return quiz
+
+
+@transaction.atomic
+def quiz_delete(*, code: str) -> None:
+    quiz = _quiz_locked(code)
+    quiz.delete()
+
+    def _after() -> None:
+        leaderboard.drop(code=code)
+        events.closed(None, code=code)  # connected boards stop waiting
+
+    transaction.on_commit(_after)
+
+
+# --- Playing -----------------------------------------------------------------------------------
+
+
+def _row(participant: Participant) -> leaderboard.Row:
+    return leaderboard.Row(
+        participant_id=participant.pk,
+        nickname=participant.nickname,
+        score=participant.score,
+        answered=participant.answered,
+        reached_score_at=participant.reached_score_at,
+    )
+
+
+def _board_store_and_signal(*, quiz: Quiz, row: leaderboard.Row, joined: bool) -> None:
+    """On commit: one Redis round trip writes the board and publishes the quiz's signal."""
+    pipe = app_redis.client().pipeline()
+    leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=[row])
+    if joined:
+        events.joined(pipe, code=quiz.code, nickname=row.nickname)
+    else:
+        events.dirty(pipe, code=quiz.code)
+    pipe.execute()
+
+
+def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
+    """Returns the new participant and its bearer token, which is never stored or shown again."""
+    quiz = Quiz.objects.filter(code=code).first()
+    if quiz is None:
+        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
+    if quiz.status != Status.OPEN:
+        raise ApplicationError(
+            "quiz_not_open", f"This quiz is {quiz.status}, not open.", status=409
+        )
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            participant = Participant.objects.create(
+                quiz=quiz,
+                nickname=nickname,
+                token_hash=token_hash(token),
+                reached_score_at=timezone.now(),
+            )
+            transaction.on_commit(
+                partial(_board_store_and_signal, quiz=quiz, row=_row(participant), joined=True)
+            )
+    except IntegrityError as exc:
+        if "quizzes_participant_nickname_ci_unique" not in str(exc):
+            raise
+        raise ApplicationError(
+            "nickname_taken",
+            "This nickname is taken in this quiz (case-insensitive).",
+            status=409,
+            attr="nickname",
+        ) from exc
+    metrics.participants_joined.inc()
+    return participant, token
+
+
+@dataclass(frozen=True)
+class Served:
+    question: Question
+    served_at: datetime
+    number: int
+    total: int
+
+
+def question_serve(*, participant: Participant) -> Served | None:
+    """The participant's next unanswered question, starting its timer. None when done.
+
+    Idempotent: serving the same unanswered question again keeps the first served_at, so a
+    refresh never resets the clock.
+    """
+    _quiz_must_be_open(participant.quiz.status)
+    answered = Answer.objects.filter(participant=participant, question=OuterRef("pk"))
+    question = (
+        Question.objects.filter(quiz_id=participant.quiz_id)
+        .exclude(Exists(answered))
+        .prefetch_related("choices")
+        .first()
+    )
+    if question is None:
+        return None
+    serve, _ = QuestionServe.objects.get_or_create(
+        participant=participant, question=question, defaults={"served_at": timezone.now()}
+    )
+    total = Question.objects.filter(quiz_id=participant.quiz_id).count()
+    return Served(question, serve.served_at, participant.answered + 1, total)
+
+
+def _quiz_must_be_open(status: str) -> None:
+    if status != Status.OPEN:
+        code = "quiz_closed" if status == Status.CLOSED else "quiz_not_open"
+        raise ApplicationError(code, f"This quiz is {status}: no answers now.", status=409)
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    correct: bool
+    late: bool
+    points: int
+    participant: Participant
+
+
+def answer_submit(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
+    """Records one answer, timed from when `next` served it. A second answer is a 409."""
+    try:
+        return _answer_record(participant=participant, question_id=question_id, choice_id=choice_id)
+    except IntegrityError as exc:
+        if "quizzes_answer_once_per_question" not in str(exc):
+            raise
+        raise ApplicationError(
+            "already_answered", "This question is already answered.", status=409, attr="question_id"
+        ) from exc
+
+
+def _quiz_status_shared(quiz_id: int) -> str:
+    # FOR SHARE: concurrent answers don't block each other, but a close waits for them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status FROM quizzes_quiz WHERE id = %s FOR SHARE", [quiz_id])
+        row = cursor.fetchone()
+    return row[0] if row else Status.CLOSED
+
+
+def _answer_target(*, quiz_id: int, question_id: int, choice_id: int) -> tuple[int, bool]:
+    question = Question.objects.filter(pk=question_id, quiz_id=quiz_id).first()
+    if question is None:
+        raise ApplicationError(
+            "question_not_found", "No such question in this quiz.", status=404, attr="question_id"
+        )
+    choice = Choice.objects.filter(pk=choice_id, question_id=question_id).first()
+    if choice is None:
+        raise ApplicationError(
+            "choice_not_in_question", "This choice is not one of the question's.", attr="choice_id"
+        )
+    return question.time_limit, choice.correct
+
+
+@transaction.atomic
+def _answer_record(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
+    quiz = participant.quiz
+    _quiz_must_be_open(_quiz_status_shared(quiz.pk))
+    time_limit, correct = _answer_target(
+        quiz_id=quiz.pk, question_id=question_id, choice_id=choice_id
+    )
+    served_at = (
+        QuestionServe.objects.filter(participant=participant, question_id=question_id)
+        .values_list("served_at", flat=True)
+        .first()
+    )
+    if served_at is None:
+        raise ApplicationError(
+            "question_not_served",
+            "Fetch this question with GET /next first: its timer starts there.",
+            status=409,
+            attr="question_id",
+        )
+    # The row lock serializes a participant's answers: no lost or doubled points.
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    now = timezone.now()
+    elapsed = (now - served_at).total_seconds()
+    points = answer_points(correct=correct, elapsed=elapsed, time_limit=time_limit)
+    late = elapsed > time_limit
+    result = (
+        Answer.Result.LATE if late else (Answer.Result.CORRECT if correct else Answer.Result.WRONG)
+    )
+    Answer.objects.create(
+        participant=locked,
+        question_id=question_id,
+        choice_id=choice_id,
+        correct=correct,
+        result=result,
+        points=points,
+        answered_at=now,
+    )
+    locked.score += points
+    locked.answered += 1
+    if points:
+        locked.reached_score_at = now
+    locked.save(update_fields=["score", "answered", "reached_score_at"])
+    locked.quiz = quiz
+    transaction.on_commit(
+        partial(_board_store_and_signal, quiz=quiz, row=_row(locked), joined=False)
+    )
+    transaction.on_commit(partial(metrics.answers.labels(result=result).inc))
+    return AnswerOutcome(correct=correct, late=late, points=points, participant=locked)

@@ -1,0 +1,56 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from quizzes import services
+from quizzes.models import Choice, Participant, Question, Quiz
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"author{n}")
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quiz
+
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    author = factory.SubFactory(UserFactory)
+    status = Quiz.Status.OPEN
+
+
+def quiz_with_questions(*, questions: int = 3, status: str = "open", time_limit: int = 20) -> Quiz:
+    """Each question has 3 choices; the second one (index 1) is correct."""
+    quiz = QuizFactory(status=status)
+    for n in range(1, questions + 1):
+        question = Question.objects.create(
+            quiz=quiz, order=n, text=f"Question {n}?", time_limit=time_limit
+        )
+        Choice.objects.bulk_create(
+            Choice(question=question, text=f"Q{n} choice {i}", correct=i == 1) for i in range(3)
+        )
+    return quiz
+
+
+def participant_make(*, quiz: Quiz, nickname: str) -> tuple[Participant, str]:
+    """A participant and its token, without going through `join` (no status check, no events)."""
+    token = f"token-{quiz.code}-{nickname}"
+    participant = Participant.objects.create(
+        quiz=quiz,
+        nickname=nickname,
+        token_hash=services.token_hash(token),
+        reached_score_at=timezone.now(),
+    )
+    return participant, token
+
+
+def correct_choice(question: Question) -> Choice:
+    return question.choices.get(correct=True)
+
+
+def wrong_choice(question: Question) -> Choice:
+    return question.choices.filter(correct=False).first()

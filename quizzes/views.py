@@ -1,0 +1,186 @@
+"""Quiz API: staff authoring, then joining, playing and the leaderboard for participants."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from config.api import HasRole, websocket_url
+from config.errors import ApplicationError
+from quizzes import selectors, services
+from quizzes import serializers as s
+from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
+
+STAFF = [HasRole("staff")]
+PARTICIPANT_AUTH = [ParticipantTokenAuthentication]
+
+
+class ParticipantScopedRateThrottle(ScopedRateThrottle):
+    """Per participant when a token is sent (many players share a classroom's IP), else per IP."""
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        participant = request_participant(request)
+        if participant is None:
+            return super().get_cache_key(request, view)
+        return self.cache_format % {"scope": self.scope, "ident": f"participant-{participant.pk}"}
+
+
+class QuizListCreateView(APIView):
+    permission_classes = STAFF
+
+    @extend_schema(responses=s.StaffQuizListOutput(many=True), operation_id="quizzes_list")
+    def get(self, request: Request) -> Response:
+        return Response(s.StaffQuizListOutput(selectors.quizzes_list(), many=True).data)
+
+    @extend_schema(request=s.StaffQuizInput, responses={201: s.StaffQuizOutput})
+    def post(self, request: Request) -> Response:
+        data = _valid(s.StaffQuizInput, request.data)
+        quiz = services.quiz_create(author=request.user, **data)
+        quiz = selectors.quiz_with_questions(code=quiz.code)
+        return Response(s.StaffQuizOutput(quiz).data, status=status.HTTP_201_CREATED)
+
+
+class QuizDetailView(APIView):
+    """Staff view of one quiz, with the correct choices. PATCH `status` moves draft -> open ->
+    closed (409 `invalid_status_transition` otherwise); questions change only while draft."""
+
+    permission_classes = STAFF
+
+    @extend_schema(responses=s.StaffQuizOutput)
+    def get(self, request: Request, code: str) -> Response:
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+
+    @extend_schema(request=s.StaffQuizPatchInput, responses=s.StaffQuizOutput)
+    def patch(self, request: Request, code: str) -> Response:
+        data = _valid(s.StaffQuizPatchInput, request.data)
+        services.quiz_update(code=code.upper(), data=data)
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, code: str) -> Response:
+        services.quiz_delete(code=code.upper())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class QuizJoinView(APIView):
+    """Join with a nickname (201), or resume by sending your `Authorization: Bearer` token
+    (200, same participant and score; the nickname is then ignored)."""
+
+    authentication_classes = PARTICIPANT_AUTH
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ParticipantScopedRateThrottle]
+    throttle_scope = "quiz_join"
+
+    @extend_schema(
+        request=s.JoinInput,
+        responses={201: s.JoinOutput, 200: s.JoinOutput},
+        operation_id="quizzes_join",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        code = code.upper()
+        participant = request_participant(request)
+        if participant is not None:
+            if participant.quiz.code != code:
+                raise ApplicationError(
+                    "participant_of_other_quiz",
+                    "This participant token belongs to another quiz.",
+                    status=403,
+                )
+            token, created = request.META["HTTP_AUTHORIZATION"].split()[1], False
+        else:
+            nickname = _valid(s.JoinInput, request.data).get("nickname", "").strip()
+            if not nickname:
+                raise ApplicationError("required", "Choose a nickname.", attr="nickname")
+            participant, token = services.participant_join(code=code, nickname=nickname)
+            created = True
+        quiz = selectors.quiz_with_questions(code=code)
+        body = {
+            "participant_id": participant.pk,
+            "nickname": participant.nickname,
+            "token": token,
+            "score": participant.score,
+            "answered": participant.answered,
+            "quiz": quiz,
+            "websocket_url": websocket_url(request, f"/ws/quizzes/{code}/"),
+        }
+        return Response(s.JoinOutput(body).data, status=201 if created else 200)
+
+
+class QuizNextView(APIView):
+    """The next unanswered question; starts its timer (idempotent). 204 when none is left."""
+
+    authentication_classes = PARTICIPANT_AUTH
+    permission_classes = [IsQuizParticipant]
+
+    @extend_schema(
+        responses={200: s.NextQuestionOutput, 204: OpenApiResponse(description="All answered.")},
+        operation_id="quizzes_next",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        served = services.question_serve(participant=request.auth)
+        if served is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        elapsed = (timezone.now() - served.served_at).total_seconds()
+        remaining = max(0.0, served.question.time_limit - elapsed)
+        return Response(s.NextQuestionOutput({**vars(served), "remaining": remaining}).data)
+
+
+class QuizAnswerView(APIView):
+    """Answer a served question. 409 `question_not_served` if `next` never served it (the timer
+    starts there), 409 `already_answered` on a second answer, 409 `quiz_closed`."""
+
+    authentication_classes = PARTICIPANT_AUTH
+    permission_classes = [IsQuizParticipant]
+    throttle_classes = [ParticipantScopedRateThrottle]
+    throttle_scope = "quiz_answer"
+
+    @extend_schema(
+        request=s.AnswerInput, responses={201: s.AnswerOutput}, operation_id="quizzes_answer"
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.AnswerInput, request.data)
+        outcome = services.answer_submit(participant=request.auth, **data)
+        participant = outcome.participant
+        body = {
+            "correct": outcome.correct,
+            "late": outcome.late,
+            "points": outcome.points,
+            "score": participant.score,
+            "answered": participant.answered,
+            "rank": selectors.participant_rank(participant=participant),
+        }
+        return Response(s.AnswerOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class QuizLeaderboardView(APIView):
+    """Public; with a participant token of this quiz the body also has `me`."""
+
+    authentication_classes = PARTICIPANT_AUTH
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int, description="1..100, default 10")],
+        responses=s.LeaderboardOutput,
+        operation_id="quizzes_leaderboard",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        limit = _valid(s.LeaderboardQuery, request.query_params)["limit"]
+        quiz = selectors.quiz_get(code=code.upper())
+        participant = request_participant(request)
+        if participant is not None and participant.quiz_id != quiz.pk:
+            participant = None  # a token of another quiz only loses `me`
+        body = selectors.leaderboard_read(
+            code=quiz.code, limit=limit, quiz=quiz, participant=participant
+        )
+        return Response(s.LeaderboardOutput({**body, "status": quiz.status}).data)
+
+
+def _valid(serializer_class: type, data: object) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
