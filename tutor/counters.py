@@ -20,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 import redis
@@ -98,7 +98,8 @@ def ingest_increment(
 
     Raises redis errors; the caller decides (the rows are already committed in Postgres).
     """
-    fields = [f"{sid}:{day_code(at.date())}" for sid in subcategory_ids]
+    day = day_code(at.astimezone(UTC).date())
+    fields = [f"{sid}:{day}" for sid in subcategory_ids]
     if not fields:
         return
     pipe = client().pipeline(transaction=False)
