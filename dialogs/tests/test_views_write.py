@@ -357,3 +357,16 @@ def test_customer_delete_of_unknown_customer_is_200_zero(ingest_client):
 
 def test_customer_delete_invalid_id_is_400(ingest_client):
     assert_error(ingest_client.delete("/data/a%20b"), status=400, attr="customerId")
+
+
+def test_dialog_create_query_count_is_pinned(ingest_client, django_assert_num_queries):
+    post_dialog(ingest_client, dialog="warm-up")  # token cache warm: auth costs no query
+
+    # Existing row? Revoked before? INSERT; the savepoint pair is the atomic block, nested in
+    # the test's transaction.
+    with django_assert_num_queries(5) as captured:
+        assert post_dialog(ingest_client).status_code == 201
+    with django_assert_num_queries(1):
+        assert post_dialog(ingest_client).status_code == 200
+
+    assert "INSERT" in captured.captured_queries[3]["sql"]
