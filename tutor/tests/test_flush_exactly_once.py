@@ -56,7 +56,8 @@ def test_flush_moves_pending_into_aggregates_and_clears_redis(feed, conversation
     result = flush.error_counts_flush()
 
     assert aggregate_counts() == row_counts()
-    assert result.increments == sum(row_counts().values()) and result.learners == 3
+    assert result.increments == sum(row_counts().values())
+    assert result.learners == 3
     assert redis_is_empty()
     assert_exactly_once(conversations)
 
@@ -152,7 +153,8 @@ def test_flush_failing_half_way_rolls_back_and_is_retried_later(feed, conversati
     with pytest.raises(IntegrityError):
         flush.error_counts_flush()
 
-    assert not ErrorCount.objects.exists() and not FlushLedger.objects.exists()
+    assert not ErrorCount.objects.exists()
+    assert not FlushLedger.objects.exists()
     assert_exactly_once(conversations[1:])  # nothing lost while the snapshot waits
     counters.client().hdel(flush.counters.snapshot_key(learner, _only_flush_id()), f"999999:{day}")
     flush.error_counts_flush()
@@ -257,7 +259,7 @@ def test_randomized_ingest_flush_crash_mix_converges_exactly_once(
 ):
     rng = random.Random(20240601)
     convs = [ConversationFactory() for _ in range(5)]
-    labels = LABELS + [("Pronunciation", "Mispronounced_Word"), ("Grammar", "Article")]
+    labels = [*LABELS, ("Pronunciation", "Mispronounced_Word"), ("Grammar", "Article")]
 
     for step in range(120):
         op = rng.random()

@@ -107,7 +107,8 @@ def test_utterance_create_bad_label_is_400_naming_it_and_stores_nothing(
 
     assert exc.value.code == code
     assert list(exc.value.detail) == [attr]
-    assert not Utterance.objects.exists() and not LearnerError.objects.exists()
+    assert not Utterance.objects.exists()
+    assert not LearnerError.objects.exists()
 
 
 def test_utterance_create_unknown_conversation_names_conversation_id(tax):
