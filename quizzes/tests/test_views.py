@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from quizzes import views
+from quizzes import services, views
 from quizzes.models import CODE_ALPHABET, Answer, Participant, Question, QuestionServe, Quiz
 from quizzes.tests.conftest import bearer_client
 from quizzes.tests.factories import (
@@ -349,23 +349,21 @@ def answer(client, quiz, question, choice):
 def test_answer_correct_scores_by_server_time(quiz, player, django_capture_on_commit_callbacks):
     participant, client = player
     question = quiz.questions.first()
-    # t = 10.1 s of T = 20 s -> 1000 x (1 - 10.1/40) = 747.5, minus the request time -> 747
-    served(participant, question, 10.1)
+    served(participant, question, 10)  # t = 10 s of T = 20 s -> 1000 x (1 - 10/40) = 750
 
     with django_capture_on_commit_callbacks(execute=True):
         response = answer(client, quiz, question, correct_choice(question))
 
     assert response.status_code == 201
-    assert response.json() == {
-        "correct": True,
-        "late": False,
-        "points": 747,
-        "score": 747,
-        "answered": 1,
-        "rank": 1,
-    }
+    body = response.json()
+    assert body == {**body, "correct": True, "late": False, "answered": 1, "rank": 1}
+    assert 740 <= body["points"] <= 750  # 750 minus the request's own time
+    assert body["score"] == body["points"]
     stored = Answer.objects.get(participant=participant)
-    assert (stored.points, stored.result) == (747, "correct")
+    serve = QuestionServe.objects.get(participant=participant)
+    elapsed = (stored.answered_at - serve.served_at).total_seconds()
+    assert stored.points == services.answer_points(correct=True, elapsed=elapsed, time_limit=20)
+    assert (stored.points, stored.result) == (body["points"], "correct")
 
 
 def test_answer_wrong_earns_nothing(quiz, player):

@@ -1,0 +1,217 @@
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+from django.utils import timezone
+from prometheus_client import REGISTRY
+
+from config import redis as app_redis
+from quizzes import events, fanout, leaderboard, routing, services
+from quizzes.models import QuestionServe
+from quizzes.tests.factories import correct_choice, participant_make, quiz_with_questions
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+application = URLRouter(routing.websocket_urlpatterns)
+
+
+@pytest.fixture(autouse=True)
+async def _close_db_connections():
+    yield
+    # The communicator's database_sync_to_async thread keeps its connection open.
+    await sync_to_async(connections.close_all)()
+
+
+async def connected(code: str) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, f"/ws/quizzes/{code}/")
+    ok, _ = await communicator.connect()
+    assert ok
+    return communicator
+
+
+async def queued(communicator: WebsocketCommunicator, wait: float = 0.4) -> list[dict]:
+    """Everything received within `wait` seconds (receive_nothing never kills the app)."""
+    await asyncio.sleep(wait)
+    messages = []
+    while not await communicator.receive_nothing(timeout=0.05):
+        messages.append(json.loads(await communicator.receive_from()))
+    return messages
+
+
+@sync_to_async
+def make_quiz(**kwargs):
+    return quiz_with_questions(**kwargs)
+
+
+@sync_to_async
+def make_player(quiz, nickname: str, score: int = 0):
+    participant, _ = participant_make(quiz=quiz, nickname=nickname)
+    participant.score = score
+    participant.save(update_fields=["score"])
+    return participant
+
+
+@sync_to_async
+def serve_and_answer(quiz, participant, seconds_ago: float = 10) -> services.AnswerOutcome:
+    question = quiz.questions.first()
+    QuestionServe.objects.create(
+        participant=participant,
+        question=question,
+        served_at=timezone.now() - timedelta(seconds=seconds_ago),
+    )
+    return services.answer_submit(
+        participant=participant, question_id=question.pk, choice_id=correct_choice(question).pk
+    )
+
+
+def board_write(quiz, *, score: int, answered: int) -> None:
+    """What an answer's on-commit does, without Postgres: board write + one dirty publish."""
+    pipe = app_redis.client().pipeline()
+    row = leaderboard.Row(1, "ada", score, answered, quiz.created_at)
+    leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=[row])
+    events.dirty(pipe, code=quiz.code)
+    pipe.execute()
+
+
+async def test_consumer_sends_leaderboard_snapshot_on_connect():
+    quiz = await make_quiz()
+    await make_player(quiz, "ada", 500)
+    await make_player(quiz, "bob", 900)
+
+    communicator = await connected(quiz.code)
+    snapshot = await communicator.receive_json_from()
+
+    assert snapshot["type"] == "leaderboard"
+    assert snapshot["participants"] == 2
+    assert [(e["rank"], e["nickname"], e["score"]) for e in snapshot["entries"]] == [
+        (1, "bob", 900),
+        (2, "ada", 500),
+    ]
+    await communicator.disconnect()
+
+
+async def test_consumer_closes_4404_for_unknown_quiz():
+    communicator = WebsocketCommunicator(application, "/ws/quizzes/ZZZZZZ/")
+    await communicator.connect()
+
+    output = await communicator.receive_output()
+
+    assert output == {"type": "websocket.close", "code": 4404}
+
+
+async def test_answer_reaches_watchers_as_a_new_leaderboard():
+    quiz = await make_quiz()
+    ada = await make_player(quiz, "ada")
+    communicator = await connected(quiz.code)
+    await communicator.receive_json_from()  # snapshot
+
+    outcome = await serve_and_answer(quiz, ada, seconds_ago=10)
+    update = await communicator.receive_json_from(timeout=2)
+
+    assert update["type"] == "leaderboard"
+    assert update["entries"][0] == {
+        "rank": 1,
+        "nickname": "ada",
+        "score": outcome.points,
+        "answered": 1,
+    }
+    await communicator.disconnect()
+
+
+async def test_join_sends_participant_joined_then_leaderboard():
+    quiz = await make_quiz()
+    communicator = await connected(quiz.code)
+    await communicator.receive_json_from()
+
+    await sync_to_async(services.participant_join)(code=quiz.code, nickname="Zoe")
+    messages = await queued(communicator)
+
+    assert messages[0] == {"type": "participant_joined", "quiz": quiz.code, "nickname": "Zoe"}
+    assert messages[-1]["type"] == "leaderboard"
+    assert messages[-1]["participants"] == 1
+    await communicator.disconnect()
+
+
+async def test_close_sends_quiz_closed_with_final_leaderboard():
+    quiz = await make_quiz()
+    await make_player(quiz, "ada", 700)
+    communicator = await connected(quiz.code)
+    await communicator.receive_json_from()
+
+    await sync_to_async(services.quiz_status_set)(code=quiz.code, status="closed")
+    message = await communicator.receive_json_from(timeout=2)
+
+    assert message["type"] == "quiz_closed"
+    assert message["entries"][0]["nickname"] == "ada"
+    assert message["entries"][0]["score"] == 700
+    await communicator.disconnect()
+
+
+async def test_many_updates_are_coalesced_and_the_latest_state_always_goes_out():
+    quiz = await make_quiz()
+    sockets = [await connected(quiz.code) for _ in range(2)]
+    for socket in sockets:
+        await socket.receive_json_from()
+
+    for n in range(1, 31):  # 30 score changes in ~150 ms
+        await sync_to_async(board_write)(quiz, score=n * 10, answered=n)
+        await asyncio.sleep(0.005)
+    received = [await queued(socket, wait=0.5) for socket in sockets]
+
+    first = received[0]
+    assert 1 <= len(first) <= 4  # at most one per 100 ms, not one per change
+    assert first[-1]["entries"][0]["score"] == 300  # the last change was not lost
+    assert received[1] == first  # every socket got the same (once-encoded) messages
+    assert fanout.local_sockets(quiz.code) == 2  # one hub for both sockets
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_reconnect_gets_a_fresh_snapshot():
+    quiz = await make_quiz()
+    ada = await make_player(quiz, "ada")
+    first = await connected(quiz.code)
+    await first.receive_json_from()
+    await first.disconnect()
+
+    outcome = await serve_and_answer(quiz, ada)
+    again = await connected(quiz.code)
+    snapshot = await again.receive_json_from()
+
+    assert snapshot["type"] == "leaderboard"
+    assert snapshot["entries"][0]["score"] == outcome.points
+    await again.disconnect()
+
+
+async def test_snapshot_rebuilds_a_board_redis_lost():
+    quiz = await make_quiz()
+    await make_player(quiz, "ada", 321)
+    await sync_to_async(app_redis.client().flushdb)()
+
+    communicator = await connected(quiz.code)
+    snapshot = await communicator.receive_json_from()
+
+    assert snapshot["entries"][0]["score"] == 321
+    await communicator.disconnect()
+
+
+async def test_open_connections_gauge_follows_sockets():
+    quiz = await make_quiz()
+
+    def gauge() -> float:
+        return REGISTRY.get_sample_value("quizzes_websocket_connections") or 0
+
+    before = gauge()
+    communicator = await connected(quiz.code)
+    await communicator.receive_json_from()
+    during = gauge()
+    await communicator.disconnect()
+
+    assert during == before + 1
+    assert gauge() == before
+    assert fanout.local_sockets(quiz.code) == 0
