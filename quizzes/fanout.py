@@ -24,7 +24,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from quizzes import events, metrics, selectors
+from quizzes import events, leaderboard, metrics, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,16 @@ BOARD_SIZE = getattr(settings, "QUIZ_LIVE_BOARD_SIZE", 10)
 class Socket(Protocol):
     async def send(self, text_data: str | None = None) -> None: ...
 
+    async def base_send(self, message: dict) -> None: ...  # the raw ASGI send
 
-def _board(code: str) -> dict:
-    return selectors.leaderboard_read(code=code, limit=BOARD_SIZE)
+
+async def _board(code: str) -> dict:
+    """The current board: straight from Redis on the loop; a lost board is rebuilt from
+    Postgres in a thread (rare)."""
+    data = await leaderboard.aread(code=code, limit=BOARD_SIZE)
+    if data is None:
+        return await database_sync_to_async(selectors.leaderboard_read)(code=code, limit=BOARD_SIZE)
+    return {"quiz": code, "participants": data["participants"], "entries": data["entries"]}
 
 
 class QuizHub:
@@ -110,19 +117,20 @@ class QuizHub:
 
     async def flush(self, *, kind: str) -> None:
         async with self.lock:
-            board = await database_sync_to_async(_board)(self.code)
+            board = await _board(self.code)
             await self._send_all(json.dumps({"type": kind, **board}), kind=kind)
 
     async def snapshot(self, socket: Socket) -> None:
         """A fresh board for one (re)connecting socket."""
         async with self.lock:
-            board = await database_sync_to_async(_board)(self.code)
+            board = await _board(self.code)
             await socket.send(text_data=json.dumps({"type": "leaderboard", **board}))
 
     async def _send_all(self, text: str, *, kind: str) -> None:
+        message = {"type": "websocket.send", "text": text}  # one dict, one string, all sockets
         for socket in list(self.sockets):
             with contextlib.suppress(Exception):  # a socket closing mid-send is not our problem
-                await socket.send(text_data=text)
+                await socket.base_send(message)
         metrics.leaderboard_broadcasts.labels(kind=kind).inc()
 
 

@@ -15,10 +15,14 @@ on the next read.
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
+from redis import asyncio as aioredis
 from redis.client import Pipeline
 
 from config import redis as app_redis
@@ -128,7 +132,30 @@ def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None
     """
     board, meta, _ = keys(code)
     me_arg = "" if me_encoded is None else str(me_encoded)
-    result = app_redis.client().eval(_READ, 2, board, meta, limit, me_arg)
+    return _parse(app_redis.client().eval(_READ, 2, board, meta, limit, me_arg))
+
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def aread(*, code: str, limit: int) -> dict | None:
+    """`read` on the event loop, for the websocket fan-out: no thread hop on the hot path."""
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = aioredis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+            decode_responses=True,
+        )
+    board, meta, _ = keys(code)
+    return _parse(await client.eval(_READ, 2, board, meta, limit, ""))
+
+
+def _parse(result: list | None) -> dict | None:
     if not result:
         return None
     count, top, info, above = result
