@@ -126,9 +126,12 @@ class NextQuestionOutput(serializers.Serializer):
     total = serializers.IntegerField()
 
 
+MAX_ID = 2**63 - 1  # bigint: larger ids would be a database error, not a 404
+
+
 class AnswerInput(serializers.Serializer):
-    question_id = serializers.IntegerField(min_value=1)
-    choice_id = serializers.IntegerField(min_value=1)
+    question_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    choice_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
 class AnswerOutput(serializers.Serializer):

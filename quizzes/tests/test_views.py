@@ -453,7 +453,11 @@ def test_answer_needs_token_of_this_quiz(anon_client, quiz, player):
 
 @pytest.mark.parametrize(
     ("body", "attr"),
-    [({"choice_id": 1}, "question_id"), ({"question_id": "x", "choice_id": 1}, "question_id")],
+    [
+        ({"choice_id": 1}, "question_id"),
+        ({"question_id": "x", "choice_id": 1}, "question_id"),
+        ({"question_id": 1, "choice_id": 2**70}, "choice_id"),
+    ],
 )
 def test_answer_bad_body_is_400_naming_the_field(quiz, player, body, attr):
     response = player[1].post(f"/api/quizzes/{quiz.code}/answers", body)
