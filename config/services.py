@@ -13,13 +13,19 @@ from config.errors import ApplicationError
 DEMO_APPS = ("tutor", "dialogs", "quizzes")
 
 
+def role_group(role: str) -> Group:
+    """The migration creates the role groups; get_or_create survives a flushed database too."""
+    group, _ = Group.objects.get_or_create(name=role)
+    return group
+
+
 @transaction.atomic
 def api_token_issue(*, username: str, role: str) -> Token:
     """Idempotent: creates the user if needed, adds the role, returns the user's one token."""
     if role not in ROLES:
         raise ApplicationError("unknown_role", f"Role must be one of {ROLES}.", attr="role")
     user, _ = get_user_model().objects.get_or_create(username=username)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(role_group(role))
     token, _ = Token.objects.get_or_create(user=user)
     return token
 
@@ -32,7 +38,7 @@ def demo_admin_ensure(*, username: str, password: str) -> AbstractBaseUser:
     if created:
         user.set_password(password)
         user.save(update_fields=["password"])
-    user.groups.add(Group.objects.get(name="staff"))
+    user.groups.add(role_group("staff"))
     return user
 
 
