@@ -58,6 +58,7 @@ def day_code(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
+@cache
 def parse_day(code: str) -> date:
     return date(int(code[:4]), int(code[4:6]), int(code[6:8]))
 
@@ -135,17 +136,22 @@ class Tally:
         self.last_ms[key] = max(self.last_ms.get(key, 0), last_ms)
 
 
-def tally_hash(flat: list[str] | dict[str, str], tally: Tally | None = None) -> Tally:
-    """Parse a pending/snapshot hash (HGETALL reply, flat list or dict) into a Tally."""
+def tally_hash(flat: list[str] | dict[str, str] | str, tally: Tally | None = None) -> Tally:
+    """Parse a pending/snapshot hash into a Tally: an HGETALL reply (flat list or dict), or the
+    space-joined string READ_SNAPSHOTS_LUA returns (our field names and values have no spaces).
+    """
     tally = tally or Tally()
+    if isinstance(flat, str):
+        flat = flat.split(" ") if flat else []
     items = flat.items() if isinstance(flat, dict) else zip(flat[::2], flat[1::2], strict=True)
     stamps: dict[str, int] = {}
     counts: dict[str, int] = {}
     for name, value in items:
-        if name.startswith("b:"):
+        kind = name[:2]
+        if kind == "b:":
             if value == "1":
                 tally.evidence.add(name[2:])
-        elif name.startswith("t:"):
+        elif kind == "t:":
             stamps[name[2:]] = int(value)
         else:
             counts[name] = int(value)
@@ -153,6 +159,14 @@ def tally_hash(flat: list[str] | dict[str, str], tally: Tally | None = None) -> 
         sid, code = name.split(":")
         tally.add((int(sid), parse_day(code)), count, stamps.get(name, 0))
     return tally
+
+
+# Snapshot contents for many learners, one string each: far less reply parsing than HGETALL.
+READ_SNAPSHOTS_LUA = """
+local out = {}
+for i, key in ipairs(KEYS) do out[i] = table.concat(redis.call('HGETALL', key), ' ') end
+return out
+"""
 
 
 @dataclass

@@ -18,6 +18,13 @@ def tax(db):
 
 
 @pytest.fixture(autouse=True)
+def _sequential_flush(settings):
+    """Worker threads commit on their own connections, outside the test's transaction; the
+    tests that want them run with transaction=True and pass workers explicitly."""
+    settings.TUTOR_FLUSH_WORKERS = 1
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     taxonomy.taxonomy_forget()
     counters.client.cache_clear()
