@@ -124,7 +124,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".data" / "celerybeat-schedule")
 )
 TUTOR_FLUSH_SECONDS = env.float("TUTOR_FLUSH_SECONDS", default=10.0)
+TUTOR_FLUSH_BATCH = env.int("TUTOR_FLUSH_BATCH", default=10_000)  # learners per transaction
+TUTOR_FLUSH_WORKERS = env.int("TUTOR_FLUSH_WORKERS", default=2)  # concurrent apply transactions
+# A Redis call that timed out may still execute later: wait this long before folding its rows.
+TUTOR_FOLD_SETTLE_SECONDS = env.float(
+    "TUTOR_FOLD_SETTLE_SECONDS", default=max(5.0, 2 * REDIS_SOCKET_TIMEOUT)
+)
+TAXONOMY_CACHE_SECONDS = env.float("TAXONOMY_CACHE_SECONDS", default=60.0)
 DIALOGS_CONSENT_TTL_HOURS = env.int("DIALOGS_CONSENT_TTL_HOURS", default=168)
+QUIZ_BROADCAST_INTERVAL = env.float("QUIZ_BROADCAST_INTERVAL", default=0.1)  # <= 10 msgs/s/quiz
+QUIZ_LIVE_BOARD_SIZE = env.int("QUIZ_LIVE_BOARD_SIZE", default=10)  # entries per live message
 CELERY_BEAT_SCHEDULE = {
     "tutor-error-counts-flush": {
         "task": "tutor.tasks.error_counts_flush",

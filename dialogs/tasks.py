@@ -12,5 +12,5 @@ from dialogs import services
 def dialogs_unconsented_purge() -> int:
     """Beat entry point (name fixed by the beat schedule). Idempotent: overlapping runs skip each
     other's locked rows, and a retried run only finds what is left."""
-    hours = getattr(settings, "DIALOGS_CONSENT_TTL_HOURS", 168)
+    hours = settings.DIALOGS_CONSENT_TTL_HOURS
     return services.dialogs_unconsented_purge(older_than=timezone.now() - timedelta(hours=hours))

@@ -28,8 +28,8 @@ from quizzes import events, leaderboard, metrics, selectors
 
 logger = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = getattr(settings, "QUIZ_BROADCAST_INTERVAL", 0.1)
-BOARD_SIZE = getattr(settings, "QUIZ_LIVE_BOARD_SIZE", 10)
+FLUSH_INTERVAL = settings.QUIZ_BROADCAST_INTERVAL
+BOARD_SIZE = settings.QUIZ_LIVE_BOARD_SIZE
 
 
 class Socket(Protocol):

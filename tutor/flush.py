@@ -228,8 +228,8 @@ def error_counts_flush(
     core. Safe for the same reasons overlapping flushes are; a failed batch stays registered
     for the next run, and the first error is re-raised after the others finished.
     """
-    batch_size = batch_size or getattr(settings, "TUTOR_FLUSH_BATCH", 10_000)
-    workers = workers or getattr(settings, "TUTOR_FLUSH_WORKERS", 2)
+    batch_size = batch_size or settings.TUTOR_FLUSH_BATCH
+    workers = workers or settings.TUTOR_FLUSH_WORKERS
     result = FlushResult(recovered=snapshots_recover())
     if workers <= 1:
         for _ in range(max_batches):
@@ -312,9 +312,7 @@ SELECT count(*) FROM folded
 
 def _fold_settle_seconds() -> float:
     # A request that timed out may still have its increment executed shortly after.
-    return getattr(
-        settings, "TUTOR_FOLD_SETTLE_SECONDS", max(5.0, 2 * settings.REDIS_SOCKET_TIMEOUT)
-    )
+    return settings.TUTOR_FOLD_SETTLE_SECONDS
 
 
 def uncounted_fold(*, settle_seconds: float | None = None, limit: int = 10_000) -> int:

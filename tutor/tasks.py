@@ -1,8 +1,10 @@
+import time
+
 from celery import shared_task
 from django.db import OperationalError
 from redis import RedisError
 
-from tutor import services
+from tutor import counters, metrics, services
 
 
 @shared_task(
@@ -15,4 +17,7 @@ from tutor import services
 def error_counts_flush() -> dict:
     """Beat entry point; the service is idempotent, so a retried or overlapping run is harmless."""
     result = services.error_counts_flush()
+    metrics.flushed_increments.inc(result.increments)
+    metrics.flush_last_success.set(time.time())
+    metrics.pending_learners.set(counters.client().scard(counters.DIRTY))
     return vars(result)

@@ -71,7 +71,7 @@ def taxonomy_get(*, refresh: bool = False) -> Taxonomy:
         return cached[1]
     with _lock:
         taxonomy = _load()
-        ttl = getattr(settings, "TAXONOMY_CACHE_SECONDS", 60.0)
+        ttl = settings.TAXONOMY_CACHE_SECONDS
         _cached = (now + ttl, taxonomy)
     return taxonomy
 

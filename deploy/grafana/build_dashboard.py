@@ -25,8 +25,8 @@ PANELS = [
     ("Tutor: flush lag (seconds since last successful flush)", "s", [
         ("time() - max(tutor_flush_last_success_timestamp_seconds)", "lag"),
     ]),
-    ("Tutor: pending counter increments in Redis", "short", [
-        ("max(tutor_pending_increments)", "pending"),
+    ("Tutor: pending counters in Redis", "short", [
+        ("max(tutor_pending_learners)", "learners with pending counts"),
         ("sum(rate(tutor_flushed_increments_total[1m]))", "flushed / s"),
     ]),
     ("Quizzes: open websocket connections", "short", [

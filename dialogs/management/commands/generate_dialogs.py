@@ -78,7 +78,7 @@ class Command(BaseCommand):
         run = uuid.uuid4().hex[:8]  # fresh ids on every run, even with the same --seed
         customers = [str(i) for i in range(1, opts["customers"] + 1)]
         now = timezone.now()
-        ttl = timedelta(hours=getattr(settings, "DIALOGS_CONSENT_TTL_HOURS", 168))
+        ttl = timedelta(hours=settings.DIALOGS_CONSENT_TTL_HOURS)
         consented, unconsented = opts["consented"], opts["dialogs"] - opts["consented"]
         spans = [(consented, timedelta(days=opts["days"]), True), (unconsented, ttl * 0.8, False)]
         n = 0
