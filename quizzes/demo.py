@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -43,8 +45,10 @@ def seed() -> list[str]:
         )  # fmt: skip
         Quiz.objects.filter(pk=quiz.pk).update(code=DEMO_CODE)
         services.quiz_status_set(code=DEMO_CODE, status=Quiz.Status.OPEN)
+    base = f"http://localhost:{os.environ.get('PORT', '8000')}"
     return [
-        f"quizzes: play at /quizzes/{DEMO_CODE}/ , big-screen board at /quizzes/{DEMO_CODE}/board",
-        f"  curl -X POST localhost:8000/api/quizzes/{DEMO_CODE}/join "
+        f"quizzes: play at {base}/quizzes/{DEMO_CODE}/",
+        f"quizzes: big-screen leaderboard at {base}/quizzes/{DEMO_CODE}/board",
+        f"  curl -X POST {base}/api/quizzes/{DEMO_CODE}/join "
         '-H "Content-Type: application/json" -d \'{"nickname": "ada"}\'',
     ]

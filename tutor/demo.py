@@ -1,5 +1,6 @@
 """Demo learner for `make run`: recent errors so generate-exercise shows real recommendations."""
 
+import os
 from datetime import timedelta
 
 from django.db import transaction
@@ -36,10 +37,12 @@ def seed() -> list[str]:
     )
     if created:
         _history(learner)
+    base = f"http://localhost:{os.environ.get('PORT', '8000')}"
+    query = f"user_id={learner.id}&top_n_errors=3&last_n_days=7"
     return [
         f"tutor: demo learner {learner.username} id {learner.id}",
         "tutor: curl -H 'Authorization: Token <analyst token>' "
-        f"'http://localhost:8000/api/generate-exercise?user_id={learner.id}&top_n_errors=3&last_n_days=7'",
+        f"'{base}/api/generate-exercise?{query}'",
     ]
 
 
