@@ -7,11 +7,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from config.api import HasRole
+from config.openapi import error_responses
+from config.throttling import ScopedRedisRateThrottle
 from dialogs import cursors, selectors, services
 from dialogs.serializers import (
     DeletedCustomerSerializer,
@@ -62,7 +64,9 @@ class _WriteView(APIView):
         return [HasRole("analyst" if reading else "ingest")()]
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return [] if self.request.method in permissions.SAFE_METHODS else [ScopedRateThrottle()]
+        return (
+            [] if self.request.method in permissions.SAFE_METHODS else [ScopedRedisRateThrottle()]
+        )
 
 
 class DialogDetailView(_WriteView):
@@ -76,7 +80,7 @@ class DialogDetailView(_WriteView):
         responses={
             201: DialogSerializer,
             200: OpenApiResponse(DialogSerializer, description="Identical retry: stored dialog."),
-            409: OpenApiResponse(description="dialogId is taken by a different or erased dialog."),
+            **error_responses(400, 401, 403, 409, 429),
         },
     )
     def post(self, request: Request, customerId: str, dialogId: str) -> Response:
@@ -93,7 +97,7 @@ class DialogDetailView(_WriteView):
         tags=TAG,
         operation_id="dialog_retrieve",
         parameters=[CUSTOMER_PARAM, DIALOG_PARAM],
-        responses={200: DialogSerializer, 404: OpenApiResponse(description="Not consented.")},
+        responses={200: DialogSerializer, **error_responses(400, 401, 403, 404)},
     )
     def get(self, request: Request, customerId: str, dialogId: str) -> Response:
         ids = path_ids(customerId=customerId, dialogId=dialogId)
@@ -106,7 +110,7 @@ class DialogDetailView(_WriteView):
         tags=TAG,
         operation_id="dialog_delete",
         parameters=[CUSTOMER_PARAM, DIALOG_PARAM],
-        responses={204: None, 404: OpenApiResponse(description="No such dialog.")},
+        responses={204: None, **error_responses(400, 401, 403, 404, 429)},
     )
     def delete(self, request: Request, customerId: str, dialogId: str) -> Response:
         ids = path_ids(customerId=customerId, dialogId=dialogId)
@@ -119,7 +123,7 @@ class CustomerDialogsDeleteView(_WriteView):
         tags=TAG,
         operation_id="customer_dialogs_delete",
         parameters=[CUSTOMER_PARAM],
-        responses={200: DeletedCustomerSerializer},
+        responses={200: DeletedCustomerSerializer, **error_responses(400, 401, 403, 429)},
     )
     def delete(self, request: Request, customerId: str) -> Response:
         ids = path_ids(customerId=customerId)
@@ -139,7 +143,7 @@ class ConsentRecordView(_WriteView):
                 description="Granted: the dialog (customerId, dialogId, text, language, "
                 'createdAt). Revoked: {"dialogId": ..., "deleted": true}, the dialog is erased.',
             ),
-            404: OpenApiResponse(description="No dialog with this id."),
+            **error_responses(400, 401, 403, 404, 429),
         },
     )
     def post(self, request: Request, dialogId: str) -> Response:
@@ -163,7 +167,7 @@ class DialogListView(APIView):
             OpenApiParameter("page_size", int, description="1 to 1000, default 100."),
             OpenApiParameter("cursor", str, description="Opaque; take it from next/previous."),
         ],
-        responses={200: DialogPageSerializer},
+        responses={200: DialogPageSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         """Consented dialogs, newest first, keyset-paginated; `count` is exact."""

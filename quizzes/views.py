@@ -7,11 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.api import HasRole, websocket_url
 from config.errors import ApplicationError
+from config.openapi import error_responses
+from config.throttling import ScopedRedisRateThrottle
 from quizzes import selectors, services
 from quizzes import serializers as s
 from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
@@ -20,7 +21,7 @@ STAFF = [HasRole("staff")]
 PARTICIPANT_AUTH = [ParticipantTokenAuthentication]
 
 
-class ParticipantScopedRateThrottle(ScopedRateThrottle):
+class ParticipantScopedRateThrottle(ScopedRedisRateThrottle):
     """Per participant when a token is sent (many players share a classroom's IP), else per IP."""
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
@@ -33,11 +34,17 @@ class ParticipantScopedRateThrottle(ScopedRateThrottle):
 class QuizListCreateView(APIView):
     permission_classes = STAFF
 
-    @extend_schema(responses=s.StaffQuizListOutput(many=True), operation_id="quizzes_list")
+    @extend_schema(
+        responses={200: s.StaffQuizListOutput(many=True), **error_responses(401, 403)},
+        operation_id="quizzes_list",
+    )
     def get(self, request: Request) -> Response:
         return Response(s.StaffQuizListOutput(selectors.quizzes_list(), many=True).data)
 
-    @extend_schema(request=s.StaffQuizInput, responses={201: s.StaffQuizOutput})
+    @extend_schema(
+        request=s.StaffQuizInput,
+        responses={201: s.StaffQuizOutput, **error_responses(400, 401, 403)},
+    )
     def post(self, request: Request) -> Response:
         data = _valid(s.StaffQuizInput, request.data)
         quiz = services.quiz_create(author=request.user, **data)
@@ -51,17 +58,20 @@ class QuizDetailView(APIView):
 
     permission_classes = STAFF
 
-    @extend_schema(responses=s.StaffQuizOutput)
+    @extend_schema(responses={200: s.StaffQuizOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, code: str) -> Response:
         return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
 
-    @extend_schema(request=s.StaffQuizPatchInput, responses=s.StaffQuizOutput)
+    @extend_schema(
+        request=s.StaffQuizPatchInput,
+        responses={200: s.StaffQuizOutput, **error_responses(400, 401, 403, 404, 409)},
+    )
     def patch(self, request: Request, code: str) -> Response:
         data = _valid(s.StaffQuizPatchInput, request.data)
         services.quiz_update(code=code.upper(), data=data)
         return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, code: str) -> Response:
         services.quiz_delete(code=code.upper())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -78,7 +88,11 @@ class QuizJoinView(APIView):
 
     @extend_schema(
         request=s.JoinInput,
-        responses={201: s.JoinOutput, 200: s.JoinOutput},
+        responses={
+            201: s.JoinOutput,
+            200: s.JoinOutput,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
         operation_id="quizzes_join",
     )
     def post(self, request: Request, code: str) -> Response:
@@ -118,7 +132,11 @@ class QuizNextView(APIView):
     permission_classes = [IsQuizParticipant]
 
     @extend_schema(
-        responses={200: s.NextQuestionOutput, 204: OpenApiResponse(description="All answered.")},
+        responses={
+            200: s.NextQuestionOutput,
+            204: OpenApiResponse(description="All answered."),
+            **error_responses(401, 403, 409),
+        },
         operation_id="quizzes_next",
     )
     def get(self, request: Request, code: str) -> Response:
@@ -140,7 +158,9 @@ class QuizAnswerView(APIView):
     throttle_scope = "quiz_answer"
 
     @extend_schema(
-        request=s.AnswerInput, responses={201: s.AnswerOutput}, operation_id="quizzes_answer"
+        request=s.AnswerInput,
+        responses={201: s.AnswerOutput, **error_responses(400, 401, 403, 404, 409, 429)},
+        operation_id="quizzes_answer",
     )
     def post(self, request: Request, code: str) -> Response:
         data = _valid(s.AnswerInput, request.data)
@@ -165,7 +185,7 @@ class QuizLeaderboardView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("limit", int, description="1..100, default 10")],
-        responses=s.LeaderboardOutput,
+        responses={200: s.LeaderboardOutput, **error_responses(400, 401, 404)},
         operation_id="quizzes_leaderboard",
     )
     def get(self, request: Request, code: str) -> Response:

@@ -15,9 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import HasRole
+from config.openapi import error_responses
+from config.throttling import ScopedRedisRateThrottle
 from tutor import selectors, services
 from tutor.models import Learner, LearnerError
-from tutor.throttling import IngestThrottle
 
 
 class ErrorLabelSerializer(serializers.Serializer):
@@ -44,7 +45,7 @@ def _labels(errors: list[dict]) -> list[tuple[str, str]]:
 
 class IngestView(APIView):
     permission_classes = [HasRole("ingest")]
-    throttle_classes = [IngestThrottle]
+    throttle_classes = [ScopedRedisRateThrottle]
     throttle_scope = "ingest"
 
 
@@ -67,7 +68,9 @@ class UserCreateView(IngestView):
             fields = ["id", "username", "email", "first_name", "last_name", "created_at"]
 
     @extend_schema(
-        request=InputSerializer, responses={201: OutputSerializer}, operation_id="users_create"
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        operation_id="users_create",
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
@@ -79,7 +82,10 @@ class UserCreateView(IngestView):
 class UserDetailView(APIView):
     permission_classes = [HasRole("analyst")]
 
-    @extend_schema(responses=UserCreateView.OutputSerializer, operation_id="users_retrieve")
+    @extend_schema(
+        responses={200: UserCreateView.OutputSerializer, **error_responses(401, 403, 404)},
+        operation_id="users_retrieve",
+    )
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
         learner = selectors.learner_get(learner_id=user_id)
         return Response(UserCreateView.OutputSerializer(learner).data)
@@ -96,7 +102,10 @@ class ConversationCreateView(IngestView):
         user_id = serializers.UUIDField(source="learner_id")
         started_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -120,7 +129,10 @@ class UtteranceCreateView(IngestView):
         content = serializers.CharField(max_length=10_000, trim_whitespace=False)
         errors = ErrorLabelSerializer(many=True, required=False, default=list, max_length=100)
 
-    @extend_schema(request=InputSerializer, responses={201: UtteranceOutSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: UtteranceOutSerializer, **error_responses(400, 401, 403, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -142,7 +154,10 @@ class UtteranceErrorsAddView(IngestView):
         utterance_id = serializers.UUIDField()
         errors = ErrorOutSerializer(many=True)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404, 429)},
+    )
     def post(self, request: Request, utterance_id: uuid.UUID) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -164,7 +179,10 @@ class ErrorCreateView(IngestView):
         user_id = serializers.UUIDField(source="learner_id")
         utterance_id = serializers.UUIDField(allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,7 +239,7 @@ class GenerateExerciseView(APIView):
                 description="Last N UTC calendar days including today (1..3650); absent: all time.",
             ),
         ],
-        responses=OutputSerializer,
+        responses={200: OutputSerializer, **error_responses(400, 401, 403)},
         operation_id="generate_exercise",
     )
     def get(self, request: Request) -> Response:
