@@ -42,7 +42,10 @@ class Learner(models.Model):
 
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="conversations")
+    # db_index=False: the composite index below starts with learner (one index to write, not two).
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="conversations", db_index=False
+    )
     started_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -54,11 +57,14 @@ class Conversation(models.Model):
 
 class Utterance(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The composite indexes below cover both foreign keys: no single-column copies to write.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="utterances"
+        Conversation, on_delete=models.CASCADE, related_name="utterances", db_index=False
     )
     # Denormalised from the conversation: ownership checks and sharding without a join.
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="utterances")
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="utterances", db_index=False
+    )
     content = models.TextField()
     created_at = models.DateTimeField()
 
@@ -139,9 +145,17 @@ class LearnerError(models.Model):
     """One error found in an utterance. The issue's "Error"; Postgres keeps every one."""
 
     id = models.BigAutoField(primary_key=True)
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="errors")
+    # Covered by the indexes in Meta; each index is written for every error ingested.
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="errors", db_index=False
+    )
     utterance = models.ForeignKey(
-        Utterance, on_delete=models.CASCADE, null=True, blank=True, related_name="errors"
+        Utterance,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="errors",
+        db_index=False,
     )
     subcategory = models.ForeignKey(ErrorSubcategory, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -176,8 +190,8 @@ class ErrorCount(models.Model):
     id = models.BigAutoField(primary_key=True)
     # No database-level foreign keys: a derived table written in bulk, where per-row deferred
     # FK checks cost a third of the flush. Deletes still cascade through the ORM.
-    learner = models.ForeignKey(
-        Learner, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    learner = models.ForeignKey(  # indexed by the unique constraint's first column
+        Learner, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     subcategory = models.ForeignKey(
         ErrorSubcategory, on_delete=models.PROTECT, related_name="+", db_constraint=False

@@ -1,0 +1,108 @@
+"""`make bench`: the headline numbers beside the framework's ceiling, measured in one run.
+
+Starts the system as `make run` does (gunicorn, daphne, Celery worker and beat) on real
+PostgreSQL and Redis, in its own database (`lingua_bench`) and Redis database (3), loads the data
+it needs once (later runs reuse it), and prints one markdown table, also written to
+bench/results.md. Load comes from wrk (bounded request budgets) and asyncio websocket clients in
+separate processes, on loopback only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
+
+from devstack import services
+
+PORT, BASELINE_PORT = 8300, 8310
+RESULTS = services.ROOT / "bench" / "results.md"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", flush=True)
+
+
+def bench_stack() -> services.Stack:
+    stack = services.ensure()
+    parts = urlsplit(stack.database_url)
+    database_url = urlunsplit(parts._replace(path="/lingua_bench"))
+    services.ensure_database(database_url)
+    return services.Stack(
+        database_url=database_url,
+        redis_url=services.with_redis_db(stack.redis_url, 3),
+        started=stack.started,
+    )
+
+
+def configure(stack: services.Stack) -> None:
+    os.environ.update(
+        {
+            **stack.env(),
+            # One load generator on one IP: the throttles would measure themselves.
+            "THROTTLE_INGEST": "100000000/min",
+            "THROTTLE_QUIZ_JOIN": "100000/min",
+            "THROTTLE_QUIZ_ANSWER": "100000/min",
+            # Every participant on the live board, so a watcher can tell each answer arrived.
+            "QUIZ_LIVE_BOARD_SIZE": "100",
+            "DJANGO_HTTPS": "false",
+        }
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def main() -> int:
+    started = time.monotonic()
+    stack = bench_stack()
+    configure(stack)
+    from bench import data, report, rows
+    from bench.system import RssSampler, System
+
+    system = System(stack, port=PORT, baseline_port=BASELINE_PORT)
+    try:
+        log("preparing the bench database (migrate, fixtures, tokens)")
+        from devstack.processes import prepare
+
+        prepare(system.env)
+        tokens = {role: system.manage("issue_token", f"bench-{role}", "--role", role).split()[-1]
+                  for role in ("ingest", "analyst", "staff")}  # fmt: skip
+        from config import redis as app_redis
+
+        app_redis.client().flushdb()
+        learners = data.tutor_seed(log)
+        data.dialogs_seed(system.manage, log)
+        table = report.Table()
+        rows.flush(table, data.flush_seed(log), log)  # in-process, before beat could take it
+
+        log("starting gunicorn, daphne, celery worker and beat, and the baseline")
+        system.start()
+        sampler = RssSampler(system)
+        sampler.run_in_background()
+        baseline = rows.baseline(table, system, log)
+        rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
+        rows.recommendations(table, system, tokens["analyst"], learners, log)
+        rows.dialog_listing(table, system, tokens["analyst"], log)
+        rows.live_leaderboard(table, system, tokens["staff"], log)
+        rows.memory(table, sampler.stop(), RESULTS)
+    finally:
+        system.stop()
+        stack.stop_started()
+
+    from bench.system import machine
+
+    minutes = (time.monotonic() - started) / 60
+    text = table.render(
+        machine=machine(), when=datetime.now(UTC), minutes=minutes, previous=RESULTS
+    )
+    RESULTS.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Bench data, created once per bench database and reused by later runs (idempotent)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+SMALL, BIG = "bench-small", "bench-big"
+INGEST_LEARNERS = 1_000
+FLUSH_LEARNERS, FLUSH_INCREMENTS = 100_000, 1_000_000
+
+
+def _subcategory_ids() -> list[int]:
+    from tutor.models import ErrorSubcategory
+
+    return list(ErrorSubcategory.objects.order_by("id").values_list("id", flat=True))
+
+
+def _learners_insert(prefix: str, count: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO tutor_learner (id, username, email, first_name, last_name, created_at)
+            SELECT gen_random_uuid(), %(p)s || i, %(p)s || i || '@bench.example', 'Bench',
+                   'Learner', now()
+            FROM generate_series(1, %(n)s) AS i
+            ON CONFLICT (username) DO NOTHING
+            """,
+            {"p": f"{prefix}-", "n": count},
+        )
+
+
+def _errors_insert(learner_id: uuid.UUID, count: int, days: int) -> None:
+    """`count` errors over the last `days` days, skewed so a few subcategories dominate."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO tutor_learnererror (created_at, learner_id, subcategory_id)
+            SELECT now() - random() * make_interval(days => %(days)s),
+                   %(learner)s,
+                   (%(subs)s::bigint[])[1 + floor(power(random(), 2) * %(n)s)::int]
+            FROM generate_series(1, %(count)s)
+            """,
+            {
+                "days": days,
+                "learner": learner_id,
+                "subs": _subcategory_ids(),
+                "n": len(_subcategory_ids()),
+                "count": count,
+            },
+        )
+
+
+def tutor_seed(log) -> dict:
+    """Learners with conversations for ingestion, and one small and one huge error history."""
+    from tutor import services
+    from tutor.models import Conversation, Learner
+
+    if not Learner.objects.filter(username=BIG).exists():
+        started = time.monotonic()
+        for username, errors in ((SMALL, 100), (BIG, 1_000_000)):
+            learner = services.learner_create(
+                username=username, email=f"{username}@bench.example", first_name="", last_name=""
+            )
+            _errors_insert(learner.id, errors, days=30 if errors == 100 else 365)
+        _learners_insert("bench-ingest", INGEST_LEARNERS)
+        for learner in Learner.objects.filter(username__startswith="bench-ingest-"):
+            services.conversation_create(learner_id=learner.id)
+        services.error_counts_rebuild()
+        log(f"tutor data: 1,000,100 errors and aggregates in {time.monotonic() - started:.0f} s")
+    return {
+        "small": str(Learner.objects.get(username=SMALL).id),
+        "big": str(Learner.objects.get(username=BIG).id),
+        "conversations": [
+            str(c)
+            for c in Conversation.objects.filter(
+                learner__username__startswith="bench-ingest-"
+            ).values_list("id", flat=True)
+        ],
+    }
+
+
+def flush_seed(log) -> int:
+    """FLUSH_INCREMENTS pending increments over FLUSH_LEARNERS learners, straight into Redis
+    through the tutor's own ingest script (the same keys and fields as real ingestion)."""
+    from tutor import counters
+    from tutor.models import Learner
+
+    _learners_insert("bench-flush", FLUSH_LEARNERS)
+    learner_ids = [
+        str(i)
+        for i in Learner.objects.filter(username__startswith="bench-flush-").values_list(
+            "id", flat=True
+        )
+    ]
+    subs = _subcategory_ids()
+    per_learner = FLUSH_INCREMENTS // len(learner_ids)
+    today = datetime.now(UTC)
+    rng = random.Random(7)
+    redis = counters.client()
+    script = redis.register_script(counters.INGEST_LUA)
+    started = time.monotonic()
+    for i in range(0, len(learner_ids), 2_000):
+        pipe = redis.pipeline(transaction=False)
+        for learner_id in learner_ids[i : i + 2_000]:
+            at = today - timedelta(days=rng.randrange(7))
+            day = counters.day_code(at.date())
+            fields = [f"{rng.choice(subs)}:{day}" for _ in range(per_learner)]
+            script(
+                keys=[counters.pending_key(learner_id)],
+                args=[uuid.uuid4().hex, int(at.timestamp() * 1000), *fields],
+                client=pipe,
+            )
+            pipe.sadd(counters.DIRTY, learner_id)
+        pipe.execute()
+    log(f"flush data: {per_learner * len(learner_ids):,} increments queued in "
+        f"{time.monotonic() - started:.1f} s")  # fmt: skip
+    return per_learner * len(learner_ids)
+
+
+def dialogs_seed(manage, log) -> None:
+    from dialogs.models import Dialog
+
+    if Dialog.objects.filter(consented_at__isnull=False).count() >= 1_000_000:
+        return
+    started = time.monotonic()
+    manage("generate_dialogs", "--customers", "100", "--dialogs", "2000000",
+           "--consented", "1000000")  # fmt: skip
+    log(f"dialogs data: 2,000,000 dialogs in {time.monotonic() - started:.0f} s")
+
+
+def utterance_lines(conversations: list[str], count: int = 2_000) -> list[str]:
+    """wrk request lines: POST /api/utterances with three errors each."""
+    errors = [
+        {"errorCategory": "Grammar", "errorSubCategory": "Subject-Verb Agreement"},
+        {"errorCategory": "Grammar", "errorSubCategory": "Tense"},
+        {"errorCategory": "Vocabulary", "errorSubCategory": "Wrong_Word"},
+    ]
+    lines = []
+    for i in range(count):
+        body = {
+            "conversation_id": conversations[i % len(conversations)],
+            "content": "Yesterday I go to the library and borrow three book.",
+            "errors": errors,
+        }
+        lines.append(f"POST /api/utterances {json.dumps(body)}")
+    return lines

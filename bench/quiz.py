@@ -1,0 +1,133 @@
+"""Row 4: 1,000 websocket watchers on one quiz while 100 participants answer at 50 answers/s."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from bench.http import Client
+from devstack import services
+
+QUESTIONS = 12
+
+
+@dataclass
+class LiveResult:
+    answers: int
+    clients: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    missed_final: int
+    answer_p99_ms: float
+
+
+def _quiz_create(client: Client, staff: str) -> str:
+    questions = [
+        {
+            "text": f"Which word means 'very tired'? ({n})",
+            "time_limit": 600,
+            "choices": [
+                {"text": "exhausted", "correct": True},
+                {"text": "excited", "correct": False},
+                {"text": "exhaustive", "correct": False},
+            ],
+        }
+        for n in range(QUESTIONS)
+    ]
+    body = {"title": "Bench quiz", "description": "make bench", "questions": questions}
+    code = client.ok("POST", "/api/quizzes", body, auth=staff)["code"]
+    client.ok("PATCH", f"/api/quizzes/{code}", {"status": "open"}, auth=staff)
+    return code
+
+
+def _answer_loop(base: str, code: str, players: list[dict], rate: float, out: list) -> None:
+    """Paced: answer i starts at i / rate seconds; records (nickname, answered, time of 201)."""
+    client = Client(base)
+    started = time.monotonic()
+    for i, player in enumerate(players):
+        delay = started + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        auth = f"Bearer {player['token']}"
+        question = client.ok("GET", f"/api/quizzes/{code}/next", auth=auth)
+        before = time.monotonic()
+        result = client.ok(
+            "POST", f"/api/quizzes/{code}/answers",
+            {"question_id": question["id"], "choice_id": question["choices"][0]["id"]}, auth=auth,
+        )  # fmt: skip
+        out.append((player["nickname"], result["answered"], time.time(), time.monotonic() - before))
+
+
+def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participants: int = 100,
+        rate: float = 50.0, answers: int = 1000, log=print) -> LiveResult:  # fmt: skip
+    client = Client(base)
+    code = _quiz_create(client, staff)
+    players = []
+    for n in range(participants):
+        joined = client.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
+        players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
+    out_file = services.ROOT / "bench" / ".work" / "live.json"
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "bench.live", f"{ws_base}/ws/quizzes/{code}/", str(watchers),
+         str(out_file), base],
+        cwd=services.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if watcher.stdout.readline().strip() != "READY":
+        raise RuntimeError("websocket watchers did not connect")
+    log(f"  {watchers} websocket clients connected to quiz {code}")
+    # Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
+    schedule = [players[i % participants] for i in range(answers)]
+    records: list = []
+    threads = [
+        threading.Thread(target=_answer_loop, args=(base, code, schedule[k::4], rate / 4, records))
+        for k in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time.sleep(2)  # let the last coalesced broadcast land
+    watcher.stdin.write("STOP\n")
+    watcher.stdin.flush()
+    watcher.wait(timeout=120)
+    return _analyse(json.loads(out_file.read_text()), records, answers)
+
+
+def _analyse(data: dict, records: list, total_answers: int) -> LiveResult:
+    boards = data["boards"]
+    latencies: list[float] = []
+    missed_final = 0
+    for log in data["clients"]:
+        # first time this client held answered >= k for each nickname
+        first_seen: dict[str, list[float]] = {}
+        for t, idx in log:
+            for nick, answered in boards[idx]["answered"].items():
+                seen = first_seen.setdefault(nick, [])
+                while len(seen) < answered:
+                    seen.append(t)
+        for nick, answered, t201, _ in records:
+            seen = first_seen.get(nick, [])
+            latencies.append((seen[answered - 1] - t201) if len(seen) >= answered else float("inf"))
+        final = boards[log[-1][1]]["answered"] if log else {}
+        if sum(final.values()) != total_answers:
+            missed_final += 1
+    latencies.sort()
+    answer_times = sorted(r[3] for r in records)
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+    return LiveResult(
+        answers=len(records),
+        clients=len(data["clients"]),
+        p50_ms=max(0.0, pct(latencies, 0.5)),
+        p99_ms=max(0.0, pct(latencies, 0.99)),
+        max_ms=latencies[-1] * 1000,
+        missed_final=missed_final,
+        answer_p99_ms=pct(answer_times, 0.99),
+    )
