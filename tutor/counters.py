@@ -42,6 +42,11 @@ def snapshot_key(learner_id: str, flush_id: str) -> str:
     return f"tutor:{{{learner_id}}}:snap:{flush_id}"
 
 
+def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
+    """A snapshot hash and the set of its learner's snapshot ids (DELETE_SNAPSHOTS_LUA)."""
+    return snapshot_key(learner_id, flush_id), snaps_key(learner_id)
+
+
 def snaps_key(learner_id: str) -> str:
     return f"tutor:{{{learner_id}}}:snaps"
 
@@ -159,6 +164,16 @@ def tally_hash(flat: list[str] | dict[str, str] | str, tally: Tally | None = Non
         sid, code = name.split(":")
         tally.add((int(sid), parse_day(code)), count, stamps.get(name, 0))
     return tally
+
+
+# KEYS: (snapshot hash, snaps set) pairs; ARGV[1] flush id. Deletes a batch's snapshots.
+DELETE_SNAPSHOTS_LUA = """
+for i = 1, #KEYS, 2 do
+  redis.call('DEL', KEYS[i])
+  redis.call('SREM', KEYS[i + 1], ARGV[1])
+end
+return #KEYS / 2
+"""
 
 
 # Snapshot contents for many learners, one string each: far less reply parsing than HGETALL.

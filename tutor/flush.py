@@ -100,20 +100,25 @@ def snapshot_read(*, flush_id: str, chunk: int = 1000) -> dict[str, Tally]:
     return {lid: counters.tally_hash(h) for lid, h in zip(learners, hashes, strict=True)}
 
 
-def _upsert_arrays(tallies: dict[str, Tally]) -> tuple[list, ...]:
-    """Column arrays as strings and ints: the cheapest types for psycopg to send in bulk."""
+def _upsert_arrays(tallies: dict[str, Tally]) -> tuple[str, ...]:
+    """Column arrays as Postgres array literals: psycopg would quote-check every element of a
+    list (a regex per value, most of a million-increment flush); ids, ints and UUIDs need none."""
     rows = sorted(  # one lock order for every transaction: no deadlocks between flushes
         (lid, day, sid, count, tally.last_ms[(sid, day)])
         for lid, tally in tallies.items()
         for (sid, day), count in tally.counts.items()
     )
     return (
-        [r[0] for r in rows],
-        [r[2] for r in rows],
-        [_day_int(r[1]) for r in rows],
-        [r[3] for r in rows],
-        [r[4] for r in rows],
+        _pg_array(r[0] for r in rows),
+        _pg_array(r[2] for r in rows),
+        _pg_array(_day_int(r[1]) for r in rows),
+        _pg_array(r[3] for r in rows),
+        _pg_array(r[4] for r in rows),
     )
+
+
+def _pg_array(values: Iterable[object]) -> str:
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 @functools.cache
@@ -132,18 +137,19 @@ def snapshot_apply(*, flush_id: str, tallies: dict[str, Tally]) -> bool:
     Returns False when this flush id was already applied (by a crashed run's successor or an
     overlapping flush); a concurrent apply of the same id waits on the ledger's unique key.
     """
-    learner_ids, subcategory_ids, days, counts, last_seen = _upsert_arrays(tallies)
+    arrays = _upsert_arrays(tallies)
+    increments = sum(sum(t.counts.values()) for t in tallies.values())
     with connection.cursor() as cursor:
         _lock_shared(cursor)
         cursor.execute(
             "INSERT INTO tutor_flushledger (flush_id, applied_at, learners, increments, kind)"
             " VALUES (%s, %s, %s, %s, 'flush') ON CONFLICT (flush_id) DO NOTHING RETURNING id",
-            [flush_id, timezone.now(), len(tallies), sum(counts)],
+            [flush_id, timezone.now(), len(tallies), increments],
         )
         if cursor.fetchone() is None:
             return False
-        if learner_ids:
-            cursor.execute(UPSERT_SQL, [learner_ids, subcategory_ids, days, counts, last_seen])
+        if tallies:
+            cursor.execute(UPSERT_SQL, list(arrays))
         _uncounted_settle(cursor, tallies.values())
     return True
 
@@ -167,11 +173,12 @@ def _uncounted_settle(cursor, tallies: Iterable[Tally]) -> None:
 def snapshot_delete(*, flush_id: str) -> None:
     """Only after the apply committed (or the ledger shows it did)."""
     r = counters.client()
-    learners = r.smembers(counters.flush_set_key(flush_id))
+    learners = sorted(r.smembers(counters.flush_set_key(flush_id)))
     pipe = r.pipeline(transaction=False)
-    for learner_id in learners:
-        pipe.delete(counters.snapshot_key(learner_id, flush_id))
-        pipe.srem(counters.snaps_key(learner_id), flush_id)
+    for i in range(0, len(learners), 1000):  # one short script per thousand learners
+        chunk = learners[i : i + 1000]
+        keys = [k for lid in chunk for k in counters.snapshot_key_pair(lid, flush_id)]
+        pipe.eval(counters.DELETE_SNAPSHOTS_LUA, len(keys), *keys, flush_id)
     pipe.delete(counters.flush_set_key(flush_id))
     pipe.zrem(counters.REGISTRY, flush_id)  # last: until here, recovery can still find it
     pipe.execute()
