@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import user_roles
+from config.openapi import error_responses
 
 
 class MeView(APIView):
@@ -14,7 +15,9 @@ class MeView(APIView):
         username = serializers.CharField()
         roles = serializers.ListField(child=serializers.CharField())
 
-    @extend_schema(responses=OutputSerializer, operation_id="me_retrieve")
+    @extend_schema(
+        responses={200: OutputSerializer, **error_responses(401)}, operation_id="me_retrieve"
+    )
     def get(self, request: Request) -> Response:
         roles = sorted(user_roles(request.user))
         return Response(
