@@ -5,40 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tutor', '0002_errorcount_no_db_fk'),
+        ("tutor", "0002_errorcount_no_db_fk"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='conversation',
-            name='learner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='tutor.learner'),
+            model_name="conversation",
+            name="learner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="conversations",
+                to="tutor.learner",
+            ),
         ),
         migrations.AlterField(
-            model_name='errorcount',
-            name='learner',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tutor.learner'),
+            model_name="errorcount",
+            name="learner",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="tutor.learner",
+            ),
         ),
         migrations.AlterField(
-            model_name='learnererror',
-            name='learner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='errors', to='tutor.learner'),
+            model_name="learnererror",
+            name="learner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="errors",
+                to="tutor.learner",
+            ),
         ),
         migrations.AlterField(
-            model_name='learnererror',
-            name='utterance',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='errors', to='tutor.utterance'),
+            model_name="learnererror",
+            name="utterance",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="errors",
+                to="tutor.utterance",
+            ),
         ),
         migrations.AlterField(
-            model_name='utterance',
-            name='conversation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='utterances', to='tutor.conversation'),
+            model_name="utterance",
+            name="conversation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="utterances",
+                to="tutor.conversation",
+            ),
         ),
         migrations.AlterField(
-            model_name='utterance',
-            name='learner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='utterances', to='tutor.learner'),
+            model_name="utterance",
+            name="learner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="utterances",
+                to="tutor.learner",
+            ),
         ),
     ]
