@@ -48,7 +48,7 @@ def ingestion(table, system: System, base: wrk.WrkResult, token: str, learners, 
     log("row 1: POST /api/utterances with 3 errors, 64 connections, 30 s")
     result = wrk.run(
         f"http://127.0.0.1:{system.port}", data.utterance_lines(learners["conversations"]),
-        connections=64, seconds=30, budget=1_000_000, auth=f"Token {token}",
+        connections=64, seconds=30, budget=1_000_000, auth=f"Token {token}", warmup=3,
     )  # fmt: skip
     log(f"  {result}")
     ratio = result.rps / base.rps
@@ -66,13 +66,13 @@ def recommendations(table, system: System, token: str, learners, log) -> None:
         path = f"/api/generate-exercise?user_id={learners[size]}&top_n_errors=3&last_n_days=30"
         results[size] = wrk.run(
             f"http://127.0.0.1:{system.port}", [f"GET {path}"], connections=4, seconds=10,
-            budget=200_000, auth=f"Token {token}",
+            budget=200_000, auth=f"Token {token}", warmup=2,
         )  # fmt: skip
         log(f"row 2 {size}: {results[size]}")
     ratio = results["big"].p50_ms / results["small"].p50_ms
     table.add(
         "2", "recommendations", "`GET /api/generate-exercise` (top 3, last 30 days), learner "
-        "with 100 vs 1,000,000 errors, 4 clients, 10 s each",
+        "with 100 vs 1,000,000 errors, 4 clients, 10 s each after 2 s warm-up",
         "p50 ratio big/small ≤ 1.2; p99 ≤ 20 ms",
         f"small: {results['small']}; big: {results['big']}; p50 ratio {ratio:.2f}",
         ratio <= 1.2 and max(r.p99_ms for r in results.values()) <= 20,
@@ -92,9 +92,9 @@ def dialog_listing(table, system: System, token: str, log) -> None:
     log(f"  reached page 5,000 ({seen:,} rows before it) in {time.monotonic() - started:.0f} s")
     url = f"http://127.0.0.1:{system.port}"
     first = wrk.run(url, ["GET /data/"], connections=4, seconds=10, budget=200_000,
-                    auth=f"Token {token}")  # fmt: skip
+                    auth=f"Token {token}", warmup=2)  # fmt: skip
     deep = wrk.run(url, [f"GET {deep_path}"], connections=4, seconds=10, budget=200_000,
-                   auth=f"Token {token}")  # fmt: skip
+                   auth=f"Token {token}", warmup=2)  # fmt: skip
     log(f"  first page: {first}\n  page 5,000: {deep}")
     ratio = deep.p50_ms / first.p50_ms
     table.add(

@@ -82,8 +82,16 @@ def run(
     budget: int,
     auth: str = "",
     threads: int = 2,
+    warmup: int = 0,
 ) -> WrkResult:
-    """`lines` are "METHOD /path [json body]"; the run stops at `budget` requests or `seconds`."""
+    """`lines` are "METHOD /path [json body]"; the run stops at `budget` requests or `seconds`.
+
+    `warmup` seconds of the same load run first, unrecorded: every worker process then has its
+    connections open and its in-process caches filled, as in steady service.
+    """
+    if warmup:
+        run(base_url, lines, connections=connections, seconds=warmup, budget=budget, auth=auth,
+            threads=threads)  # fmt: skip
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
