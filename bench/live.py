@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import sys
 import time
 
@@ -59,7 +60,8 @@ async def main(url: str, clients: int, out: str, origin: str) -> None:
         )
     with open(out, "w") as f:
         json.dump({"boards": boards, "clients": logs}, f)
-    print("DONE", flush=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"DONE {usage.ru_utime + usage.ru_stime:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import psutil
+
 from bench.http import Client
 from devstack import services
 
@@ -24,6 +26,7 @@ class LiveResult:
     max_ms: float
     missed_final: int
     answer_p99_ms: float
+    watcher_cpu_share: float = 0.0  # of one core, while answers flowed: is the client the limit?
 
 
 def _quiz_create(client: Client, staff: str) -> str:
@@ -87,15 +90,23 @@ def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participan
         threading.Thread(target=_answer_loop, args=(base, code, schedule[k::4], rate / 4, records))
         for k in range(4)
     ]
+    watcher_cpu = psutil.Process(watcher.pid).cpu_times()
+    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     time.sleep(2)  # let the last coalesced broadcast land
+    after = psutil.Process(watcher.pid).cpu_times()
+    share = (after.user + after.system - watcher_cpu.user - watcher_cpu.system) / (
+        time.monotonic() - started
+    )
     watcher.stdin.write("STOP\n")
     watcher.stdin.flush()
     watcher.wait(timeout=120)
-    return _analyse(json.loads(out_file.read_text()), records, answers)
+    result = _analyse(json.loads(out_file.read_text()), records, answers)
+    result.watcher_cpu_share = share
+    return result
 
 
 def _analyse(data: dict, records: list, total_answers: int) -> LiveResult:

@@ -119,7 +119,8 @@ def live_leaderboard(table, system: System, token: str, log) -> None:
         "p99 answer 201 → every client holds it ≤ 250 ms; no client misses the final state",
         f"p50 {result.p50_ms:.0f} ms, p99 {result.p99_ms:.0f} ms, max {result.max_ms:.0f} ms; "
         f"{result.missed_final} clients missed the final state; answer POST p99 "
-        f"{result.answer_p99_ms:.0f} ms",
+        f"{result.answer_p99_ms:.0f} ms; watcher process used {result.watcher_cpu_share:.2f} "
+        "of a core",
         result.p99_ms <= 250 and result.missed_final == 0,
     )  # fmt: skip
 

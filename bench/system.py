@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 
 from devstack import services
-from devstack.processes import process_table, run_env
+from devstack.processes import inherited_fds, process_table, run_env, ws_listen
 
 WORK = services.ROOT / "bench" / ".work"
 
@@ -49,6 +49,7 @@ class System:
         return out.stdout
 
     def start(self) -> None:
+        self.listener = ws_listen(self.env)
         table = process_table(self.env)
         table["baseline"] = [
             services.venv_bin("gunicorn"), "bench.hello.wsgi", "--workers", "2",
@@ -58,7 +59,7 @@ class System:
             log = open(WORK / f"{name}.log", "w")  # noqa: SIM115 - lives as long as the process
             self.procs[name] = subprocess.Popen(
                 cmd, cwd=services.ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, pass_fds=inherited_fds(self.env),
             )  # fmt: skip
         wait_http(f"http://127.0.0.1:{self.port}/readyz")
         wait_http(f"http://127.0.0.1:{self.ws_port}/healthz")

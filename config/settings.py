@@ -8,7 +8,8 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False, parse_comments=True)
+if (BASE_DIR / ".env").exists():  # optional: real environment variables always win
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False, parse_comments=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 from devstack import services
-from devstack.processes import prepare, process_table, run_env
+from devstack.processes import prepare, process_table, run_env, ws_listen
 from devstack.supervisor import Supervisor
 
 
@@ -22,6 +22,7 @@ def cmd_run() -> int:
     try:
         env = run_env(stack)
         prepare(env)
+        listener = ws_listen(env)  # noqa: F841 - held open while the processes run
         port, ws_port = env["PORT"], env["WS_PORT"]
         services.log(
             f"HTTP http://localhost:{port}/ (Swagger at /api/docs, admin at /admin/), "

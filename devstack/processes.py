@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -33,16 +34,37 @@ def process_table(env: dict[str, str]) -> dict[str, list[str]]:
             "--graceful-timeout", "10",
             "--access-logfile", "-" if env.get("GUNICORN_ACCESS_LOG") else "/dev/null",
         ],
-        "ws": [
-            services.venv_bin("daphne"), "config.asgi:application",
-            "-b", "0.0.0.0", "-p", env["WS_PORT"], "--proxy-headers",
-        ],
+        # Several daphne processes share one listening socket (the kernel spreads connections):
+        # websocket fan-out is per-socket Python work, so it scales with processes.
+        **{
+            f"ws{n}" if ws_processes(env) > 1 else "ws": [
+                services.venv_bin("daphne"), "config.asgi:application",
+                "--fd", env["WS_FD"], "--proxy-headers",
+            ]
+            for n in range(1, ws_processes(env) + 1)
+        },
         "worker": [
             services.venv_bin("celery"), "-A", "config", "worker",
             "--loglevel", "INFO", "--concurrency", env.get("CELERY_CONCURRENCY", str(cores)),
         ],
         "beat": [services.venv_bin("celery"), "-A", "config", "beat", "--loglevel", "INFO"],
     }  # fmt: skip
+
+
+def ws_processes(env: dict[str, str]) -> int:
+    return int(env.get("WS_PROCESSES") or os.cpu_count() or 1)
+
+
+def ws_listen(env: dict[str, str]) -> socket.socket:
+    """Binds WS_PORT once; its descriptor goes to every daphne process (see process_table)."""
+    listener = socket.create_server(("0.0.0.0", int(env["WS_PORT"])), backlog=1024)
+    listener.set_inheritable(True)
+    env["WS_FD"] = str(listener.fileno())
+    return listener
+
+
+def inherited_fds(env: dict[str, str]) -> tuple[int, ...]:
+    return (int(env["WS_FD"]),) if "WS_FD" in env else ()
 
 
 def run_env(stack: services.Stack) -> dict[str, str]:

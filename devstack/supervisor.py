@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from devstack.processes import inherited_fds
+
 STOP_GRACE_SECONDS = 15
 
 
@@ -33,6 +35,7 @@ class Supervisor:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                pass_fds=inherited_fds(self.env),
             )
 
     def _on_signal(self, signum: int, frame: object) -> None:
