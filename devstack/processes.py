@@ -52,7 +52,9 @@ def process_table(env: dict[str, str]) -> dict[str, list[str]]:
 
 
 def ws_processes(env: dict[str, str]) -> int:
-    return int(env.get("WS_PROCESSES") or os.cpu_count() or 1)
+    # One by default: on 2 cores a second process improved the median fan-out latency but
+    # worsened its p99 (bench/results.md). Raise it where there are cores to spare.
+    return int(env.get("WS_PROCESSES") or 1)
 
 
 def ws_listen(env: dict[str, str]) -> socket.socket:
