@@ -15,3 +15,9 @@ def client() -> redis.Redis:
         health_check_interval=30,
         decode_responses=True,
     )
+
+
+# What "Redis is unavailable" looks like to callers that degrade instead of failing. Besides its
+# own errors, redis-py can surface a connection dropped mid-call as OSError or ValueError ("I/O
+# operation on closed file"): seen when the server restarts while threads share the pool.
+UNAVAILABLE = (redis.RedisError, OSError, ValueError)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 
-import redis
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -43,7 +42,7 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
             pipe.incr(f"{key}:{window}")
             pipe.expire(f"{key}:{window}", self.duration + 1)
             count, _ = pipe.execute()
-        except redis.RedisError as exc:
+        except app_redis.UNAVAILABLE as exc:
             logger.warning("throttle %s skipped, redis unavailable: %s", self.scope, exc)
             return True
         return count <= self.num_requests

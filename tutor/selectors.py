@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import redis
 from django.db import connection
 from django.utils import timezone
 
+from config import redis as app_redis
 from config.errors import ApplicationError
 from tutor import counters, taxonomy
 from tutor.counters import Tally
@@ -64,7 +64,8 @@ def window_start(*, last_n_days: int | None, today: date | None = None) -> date:
 def _redis_state(learner_id: str) -> counters.LearnerRedisState | None:
     try:
         return counters.learner_state_read(learner_id=learner_id)
-    except redis.RedisError as exc:  # degrade: Postgres still has aggregates and uncounted rows
+    except app_redis.UNAVAILABLE as exc:
+        # Degrade: Postgres still has the aggregates and the uncounted rows.
         logger.warning("redis unavailable, counts exclude pending increments: %s", exc)
         return None
 
@@ -74,7 +75,7 @@ def _gen_unchanged(learner_id: str, state: counters.LearnerRedisState | None) ->
         return True
     try:
         return counters.learner_gen(learner_id=learner_id) == state.gen
-    except redis.RedisError:
+    except app_redis.UNAVAILABLE:
         return True
 
 

@@ -11,10 +11,10 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-import redis
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import redis as app_redis
 from config.errors import ApplicationError
 from tutor import counters, flush, taxonomy
 from tutor.models import Conversation, Learner, LearnerError, Utterance
@@ -89,7 +89,7 @@ def errors_count(*, rows: list[LearnerError]) -> bool:
             subcategory_ids=[r.subcategory_id for r in rows],
         )
         return True
-    except redis.RedisError as exc:
+    except app_redis.UNAVAILABLE as exc:
         logger.warning("redis increment failed, errors left for the flush: %s", exc)
         LearnerError.objects.filter(pk__in=[r.pk for r in rows]).update(uncounted_batch=batch)
         return False

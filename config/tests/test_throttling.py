@@ -63,3 +63,26 @@ def test_view_without_scope_is_not_throttled(throttle):
         pass
 
     assert all(throttle.allow_request(anonymous_request(), Unscoped()) for _ in range(10))
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ValueError("I/O operation on closed file."), OSError(9, "Bad file descriptor")],
+    ids=["closed-file", "bad-fd"],
+)
+def test_throttle_fails_open_on_a_connection_dropped_mid_call(throttle, monkeypatch, failure):
+    class DroppedPipeline:
+        def incr(self, key: str) -> None: ...
+
+        def expire(self, key: str, seconds: int) -> None: ...
+
+        def execute(self) -> None:
+            raise failure
+
+    class DroppedClient:
+        def pipeline(self, transaction: bool) -> DroppedPipeline:
+            return DroppedPipeline()
+
+    monkeypatch.setattr(app_redis, "client", lambda: DroppedClient())
+
+    assert throttle.allow_request(anonymous_request(), View()) is True

@@ -163,3 +163,26 @@ def test_utterance_errors_add_unknown_utterance_is_404(tax):
         services.utterance_errors_add(utterance_id=uuid.uuid4(), errors=[("Grammar", "Tense")])
 
     assert exc.value.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [ValueError("I/O operation on closed file."), OSError(9, "Bad file descriptor")],
+    ids=["closed-file", "bad-fd"],
+)
+def test_errors_count_marks_rows_uncounted_on_a_connection_dropped_mid_call(
+    tax, conversation, monkeypatch, django_capture_on_commit_callbacks, failure
+):
+    """redis-py surfaces a connection dropped mid-call (server restarting while threads share
+    the pool) as these, not as RedisError; the count must still not be lost."""
+
+    def dropped(**kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(counters, "ingest_increment", dropped)
+
+    utterance = ingest(
+        django_capture_on_commit_callbacks, conversation=conversation, labels=[("Grammar", "Tense")]
+    )
+
+    assert LearnerError.objects.get(utterance=utterance).uncounted_batch is not None
