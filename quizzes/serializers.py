@@ -44,42 +44,6 @@ class StaffQuizPatchInput(serializers.Serializer):
     )
 
 
-class StaffChoiceOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-    correct = serializers.BooleanField()
-
-
-class StaffQuestionOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    order = serializers.IntegerField()
-    text = serializers.CharField()
-    time_limit = serializers.IntegerField()
-    choices = StaffChoiceOutput(many=True, source="choices.all")
-
-
-class StaffQuizListOutput(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.ChoiceField(choices=Quiz.Status.choices)
-    author = serializers.CharField(source="author.username")
-    created_at = serializers.DateTimeField()
-    question_count = serializers.IntegerField()
-    participant_count = serializers.IntegerField()
-
-
-class StaffQuizOutput(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
-    description = serializers.CharField()
-    status = serializers.ChoiceField(choices=Quiz.Status.choices)
-    author = serializers.CharField(source="author.username")
-    created_at = serializers.DateTimeField()
-    opened_at = serializers.DateTimeField(allow_null=True)
-    closed_at = serializers.DateTimeField(allow_null=True)
-    questions = StaffQuestionOutput(many=True, source="questions.all")
-
-
 class PublicChoiceOutput(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
@@ -99,6 +63,33 @@ class PublicQuizOutput(serializers.Serializer):
     description = serializers.CharField()
     status = serializers.ChoiceField(choices=Quiz.Status.choices)
     questions = PublicQuestionOutput(many=True, source="questions.all")
+
+
+# Staff shapes are the public ones plus the answer key and the authoring fields.
+class StaffChoiceOutput(PublicChoiceOutput):
+    correct = serializers.BooleanField()
+
+
+class StaffQuestionOutput(PublicQuestionOutput):
+    choices = StaffChoiceOutput(many=True, source="choices.all")
+
+
+class StaffQuizListOutput(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=Quiz.Status.choices)
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+    question_count = serializers.IntegerField()
+    participant_count = serializers.IntegerField()
+
+
+class StaffQuizOutput(PublicQuizOutput):
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    questions = StaffQuestionOutput(many=True, source="questions.all")
 
 
 class JoinInput(serializers.Serializer):
