@@ -41,6 +41,7 @@ GEN_TTL_SECONDS = 86_400  # a reader's retry window is far shorter
 DIRTY = "tutor:dirty"
 REGISTRY = "tutor:flushes"
 FLUSH_SET_PREFIX = "tutor:flush:"  # + flush id
+KEY_PATTERN = "tutor:*"  # every key above (a SCAN/KEYS glob)
 
 
 def pending_key(learner_id: str) -> str:
