@@ -116,7 +116,7 @@ def flush_seed(log) -> int:
                 args=[uuid.uuid4().hex, int(at.timestamp() * 1000), *fields],
                 client=pipe,
             )
-            pipe.sadd(counters.DIRTY, learner_id)
+            pipe.sadd(counters.dirty_key(counters.learner_shard(learner_id)), learner_id)
         pipe.execute()
     log(f"flush data: {per_learner * len(learner_ids):,} increments queued in "
         f"{time.monotonic() - started:.1f} s")  # fmt: skip

@@ -90,6 +90,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# The apps' own data (tutor counters, quiz leaderboards, throttles); empty: REDIS_URL. May be a
+# Redis Cluster: redis+cluster://host:port[,host:port...] (config/redis.py).
+DATA_REDIS_URL = env.str("DATA_REDIS_URL", default="")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -38,7 +38,7 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
         try:
-            pipe = app_redis.client().pipeline(transaction=False)
+            pipe = app_redis.data_client().pipeline(transaction=False)
             pipe.incr(f"{key}:{window}")
             pipe.expire(f"{key}:{window}", self.duration + 1)
             count, _ = pipe.execute()

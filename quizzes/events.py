@@ -40,7 +40,10 @@ def publish(pipe: Pipeline | None, *, code: str, message: dict) -> None:
     """
     layer = get_channel_layer()
     if isinstance(layer, RedisPubSubChannelLayer):
-        target = pipe if pipe is not None else app_redis.client()
+        # The pipeline is the data Redis's: it can carry the publish only when that is also the
+        # channel layer's server; else the publish is its own round trip to the layer's Redis.
+        shared = pipe is not None and app_redis.data_shares_channel_layer()
+        target = pipe if shared else app_redis.client()
         target.publish(_pubsub_channel(quiz_group(code)), layer.serialize(message))
         return
     if pipe is not None:

@@ -15,14 +15,10 @@ on the next read.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-from redis import asyncio as aioredis
 from redis.client import Pipeline
 
 from config import redis as app_redis
@@ -108,7 +104,7 @@ def store(pipe: Pipeline, *, code: str, epoch: datetime, rows: list[Row]) -> Non
 def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:
     """Merge every participant from Postgres, then mark the board built. Idempotent."""
     meta = keys(code)[1]
-    pipe = app_redis.client().pipeline()
+    pipe = app_redis.data_client().pipeline()
     for start in range(0, len(rows), 1000):  # bounded Lua calls for huge quizzes
         store(pipe, code=code, epoch=epoch, rows=rows[start : start + 1000])
     pipe.hset(meta, "_built", "1")
@@ -117,11 +113,11 @@ def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:
 
 def rebuild_lock(*, code: str) -> bool:
     """True if this caller should rebuild; others wait for it (see `selectors`)."""
-    return bool(app_redis.client().set(keys(code)[2], "1", nx=True, px=REBUILD_LOCK_MS))
+    return bool(app_redis.data_client().set(keys(code)[2], "1", nx=True, px=REBUILD_LOCK_MS))
 
 
 def rebuild_unlock(*, code: str) -> None:
-    app_redis.client().delete(keys(code)[2])
+    app_redis.data_client().delete(keys(code)[2])
 
 
 def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None:
@@ -132,27 +128,13 @@ def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None
     """
     board, meta, _ = keys(code)
     me_arg = "" if me_encoded is None else str(me_encoded)
-    return _parse(app_redis.client().eval(_READ, 2, board, meta, limit, me_arg))
-
-
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+    return _parse(app_redis.data_client().eval(_READ, 2, board, meta, limit, me_arg))
 
 
 async def aread(*, code: str, limit: int) -> dict | None:
     """`read` on the event loop, for the websocket fan-out: no thread hop on the hot path."""
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
-    if client is None:
-        client = _async_clients[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            decode_responses=True,
-        )
     board, meta, _ = keys(code)
-    return _parse(await client.eval(_READ, 2, board, meta, limit, ""))
+    return _parse(await app_redis.adata_client().eval(_READ, 2, board, meta, limit, ""))
 
 
 def _parse(result: list | None) -> dict | None:
@@ -181,10 +163,10 @@ def wait_built(*, code: str, timeout: float = 1.0) -> None:
     """Another process holds the rebuild lock: give it a moment before rebuilding ourselves."""
     deadline = time.monotonic() + timeout
     meta = keys(code)[1]
-    client = app_redis.client()
+    client = app_redis.data_client()
     while time.monotonic() < deadline and not client.hexists(meta, "_built"):
         time.sleep(0.02)
 
 
 def drop(*, code: str) -> None:
-    app_redis.client().delete(*keys(code))
+    app_redis.data_client().delete(*keys(code))
