@@ -140,6 +140,12 @@ def adata_client() -> aioredis.Redis | aiocluster.RedisCluster:
     return made
 
 
+def pipeline_eval(pipe: Any, script: str, numkeys: int, *keys_and_args: Any) -> None:
+    """Queue an EVAL on a pipeline of either client: redis-py's cluster pipeline has no eval(),
+    but routes a raw EVAL by its declared keys like any keyed command."""
+    pipe.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+
 def forget_clients() -> None:
     """Tests and fault tests that repoint the URLs: the next call builds new clients."""
     client.cache_clear()

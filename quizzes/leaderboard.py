@@ -98,7 +98,7 @@ def _store_args(rows: list[Row], epoch: datetime) -> list[str | int]:
 def store(pipe: Pipeline, *, code: str, epoch: datetime, rows: list[Row]) -> None:
     """Queue a max-merge of `rows` on `pipe` (callers add their publish to the same round trip)."""
     board, meta, _ = keys(code)
-    pipe.eval(_STORE, 2, board, meta, *_store_args(rows, epoch))
+    app_redis.pipeline_eval(pipe, _STORE, 2, board, meta, *_store_args(rows, epoch))
 
 
 def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:

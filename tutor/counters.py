@@ -144,8 +144,8 @@ def ingest_increment(
     if not fields:
         return
     pipe = client().pipeline(transaction=False)
-    pipe.eval(
-        INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
+    app_redis.pipeline_eval(
+        pipe, INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
     )
     pipe.sadd(dirty_key(learner_shard(learner_id)), learner_id)  # same slot as the pending hash
     pipe.execute()
@@ -224,7 +224,7 @@ return #KEYS / 2
 # Snapshot contents for many learners, one string each: far less reply parsing than HGETALL.
 READ_SNAPSHOTS_LUA = """
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = table.concat(redis.call('HGETALL', key), ' ') end
+for i = 1, #KEYS do out[i] = table.concat(redis.call('HGETALL', KEYS[i]), ' ') end
 return out
 """
 

@@ -50,7 +50,8 @@ def test_throttle_keeps_one_expiring_counter_per_window(throttle):
 def test_throttle_fails_open_when_redis_is_down(throttle):
     app_redis.forget_clients()
     try:
-        with override_settings(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2):
+        down = "redis://127.0.0.1:1/0"
+        with override_settings(REDIS_URL=down, DATA_REDIS_URL=down, REDIS_SOCKET_TIMEOUT=0.2):
             allowed = [throttle.allow_request(anonymous_request(), View()) for _ in range(5)]
     finally:
         app_redis.forget_clients()
@@ -83,6 +84,6 @@ def test_throttle_fails_open_on_a_connection_dropped_mid_call(throttle, monkeypa
         def pipeline(self, transaction: bool) -> DroppedPipeline:
             return DroppedPipeline()
 
-    monkeypatch.setattr(app_redis, "client", lambda: DroppedClient())
+    monkeypatch.setattr(app_redis, "data_client", lambda: DroppedClient())
 
     assert throttle.allow_request(anonymous_request(), View()) is True

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import redis as app_redis
 from tutor import counters, sql
 from tutor.flush import apply
 from tutor.models import LearnerError
@@ -121,7 +122,9 @@ def _claim_round(by_learner: dict[str, list[str]], guesses: dict[str, list[str]]
     for learner_id, guess in guesses.items():
         keys = [counters.pending_key(learner_id), counters.snaps_key(learner_id)]
         keys += [counters.snapshot_key(learner_id, fid) for fid in guess]
-        pipe.eval(CLAIM_LUA, len(keys), *keys, len(guess), *guess, *by_learner[learner_id])
+        app_redis.pipeline_eval(
+            pipe, CLAIM_LUA, len(keys), *keys, len(guess), *guess, *by_learner[learner_id]
+        )
         # The tombstone lives in pending until flushed (same slot as the pending hash).
         pipe.sadd(counters.dirty_key(counters.learner_shard(learner_id)), learner_id)
     return pipe.execute()[::2]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import cast
 
+from config import redis as app_redis
 from tutor import counters
 from tutor.counters import Tally
 
@@ -103,7 +104,7 @@ def snapshot_read(*, flush_id: str) -> dict[str, Tally]:
     pipe = counters.client().pipeline(transaction=False)
     for i in range(0, len(learners), CHUNK):
         keys = [counters.snapshot_key(lid, flush_id) for lid in learners[i : i + CHUNK]]
-        pipe.eval(counters.READ_SNAPSHOTS_LUA, len(keys), *keys)
+        app_redis.pipeline_eval(pipe, counters.READ_SNAPSHOTS_LUA, len(keys), *keys)
     hashes = [h for reply in pipe.execute() for h in reply]
     return {lid: counters.tally_hash(h) for lid, h in zip(learners, hashes, strict=True)}
 
@@ -116,7 +117,7 @@ def snapshot_delete(*, flush_id: str) -> None:
         keys = [
             k for lid in learners[i : i + CHUNK] for k in counters.snapshot_key_pair(lid, flush_id)
         ]
-        pipe.eval(counters.DELETE_SNAPSHOTS_LUA, len(keys), *keys, flush_id)
+        app_redis.pipeline_eval(pipe, counters.DELETE_SNAPSHOTS_LUA, len(keys), *keys, flush_id)
     pipe.delete(counters.flush_set_key(flush_id))
     pipe.execute()
     # Last, and only once the rest is gone: until here, recovery can still find the snapshot.
