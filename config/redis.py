@@ -1,8 +1,9 @@
 """Redis by role: one client per process for each of the two servers the apps use.
 
-- `client()`: REDIS_URL, the server of the cache, the Channels layer and the Celery broker. A
-  plain Redis (or a Sentinel-managed one, configured in settings). Here it only publishes to the
-  channel layer and answers health checks.
+- `client()`: REDIS_URL, the server of the cache, the Channels layer and the Celery broker: a
+  plain Redis, or the master that REDIS_SENTINELS name (each of those libraries then uses its own
+  Sentinel support; see settings). Here it only publishes to the channel layer and answers
+  health checks.
 - `data_client()`: DATA_REDIS_URL (default: REDIS_URL), the apps' own data: tutor counters,
   quiz leaderboards, throttles. It may be a Redis Cluster: `redis+cluster://host:port[,host:port]`
   (`rediss+cluster://` for TLS), spoken to with redis-py's RedisCluster. Every Lua script and
@@ -24,7 +25,9 @@ import redis
 from django.conf import settings
 from redis import asyncio as aioredis
 from redis.asyncio import cluster as aiocluster
+from redis.asyncio import sentinel as aiosentinel
 from redis.cluster import ClusterNode, RedisCluster
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
 
@@ -33,13 +36,24 @@ DataRedis = redis.Redis | RedisCluster
 
 @cache
 def client() -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        health_check_interval=30,
-        decode_responses=True,
-    )
+    options = _options({"health_check_interval": 30})
+    if settings.REDIS_SENTINELS:
+        return _sentinel().master_for(settings.REDIS_SENTINEL_MASTER, **options)
+    return redis.Redis.from_url(settings.REDIS_URL, **options)
+
+
+def _sentinel() -> Sentinel:
+    timeout = settings.REDIS_SOCKET_TIMEOUT
+    return Sentinel(settings.REDIS_SENTINELS, sentinel_kwargs={"socket_timeout": timeout})
+
+
+class SentinelCachePool(SentinelConnectionPool):
+    """Django's RedisCache builds its pools with `pool_class.from_url(LOCATION, **options)`;
+    with REDIS_SENTINELS set, this pool asks the sentinels for the master instead."""
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SentinelCachePool:
+        return cls(settings.REDIS_SENTINEL_MASTER, _sentinel(), **options)
 
 
 def data_url() -> str:
@@ -94,6 +108,8 @@ def data_connect(**overrides: Any) -> DataRedis:
     url = data_url()
     cluster = _cluster_url(url)
     options = _options(overrides)
+    if settings.REDIS_SENTINELS and not settings.DATA_REDIS_URL:
+        return _sentinel().master_for(settings.REDIS_SENTINEL_MASTER, **options)
     if cluster is None:
         return redis.Redis.from_url(url, **options)
     # A failover changes which node serves a slot: the client follows MOVED redirects and, after
@@ -126,7 +142,10 @@ def adata_client() -> aioredis.Redis | aiocluster.RedisCluster:
     url = data_url()
     cluster = _cluster_url(url)
     made: aioredis.Redis | aiocluster.RedisCluster
-    if cluster is None:
+    if settings.REDIS_SENTINELS and not settings.DATA_REDIS_URL:
+        sentinel = aiosentinel.Sentinel(settings.REDIS_SENTINELS)
+        made = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, **_options({}))
+    elif cluster is None:
         made = aioredis.Redis.from_url(url, **_options({}))
     else:
         made = aiocluster.RedisCluster(

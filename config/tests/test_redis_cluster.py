@@ -109,6 +109,7 @@ def test_cross_slot_script_is_refused_by_the_cluster_client(on_cluster):
         client.eval("return redis.call('GET', KEYS[1])", 2, "a{one}", "b{two}")
 
 
+@pytest.mark.django_db
 def test_readyz_checks_the_data_cluster_separately(on_cluster, client):
     assert health._checks()["data_redis"] is True
 
