@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from dataclasses import dataclass
 from functools import cache
@@ -163,6 +164,23 @@ def pipeline_eval(pipe: Any, script: str, numkeys: int, *keys_and_args: Any) -> 
     """Queue an EVAL on a pipeline of either client: redis-py's cluster pipeline has no eval(),
     but routes a raw EVAL by its declared keys like any keyed command."""
     pipe.execute_command("EVAL", script, numkeys, *keys_and_args)
+
+
+def pipeline_execute(pipe: Any) -> list:
+    """`pipe.execute()`, and on a cluster, after a failure, a reload of the slot map.
+
+    redis-py's cluster client reloads it after a failed single command, but a failed pipeline
+    (as of redis-py 8.1) can leave it pointing at a dead master after its replica took over:
+    measured here, every later pipeline failed until the map was reloaded by hand.
+    """
+    try:
+        return pipe.execute()
+    except UNAVAILABLE:
+        nodes = getattr(pipe, "nodes_manager", None)
+        if nodes is not None:
+            with contextlib.suppress(*UNAVAILABLE):
+                nodes.initialize()
+        raise
 
 
 def forget_clients() -> None:

@@ -41,7 +41,7 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
             pipe = app_redis.data_client().pipeline(transaction=False)
             pipe.incr(f"{key}:{window}")
             pipe.expire(f"{key}:{window}", self.duration + 1)
-            count, _ = pipe.execute()
+            count, _ = app_redis.pipeline_execute(pipe)
         except app_redis.UNAVAILABLE as exc:
             logger.warning("throttle %s skipped, redis unavailable: %s", self.scope, exc)
             return True

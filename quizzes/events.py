@@ -48,7 +48,7 @@ def publish(pipe: Pipeline | None, *, code: str, message: dict) -> None:
         pipe.publish(channel, layer.serialize(message))
         return
     if pipe is not None:
-        pipe.execute()
+        app_redis.pipeline_execute(pipe)
     if pubsub:
         app_redis.client().publish(channel, layer.serialize(message))
     else:

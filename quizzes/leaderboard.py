@@ -108,7 +108,7 @@ def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:
     for start in range(0, len(rows), 1000):  # bounded Lua calls for huge quizzes
         store(pipe, code=code, epoch=epoch, rows=rows[start : start + 1000])
     pipe.hset(meta, "_built", "1")
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
 
 
 def rebuild_lock(*, code: str) -> bool:

@@ -172,7 +172,7 @@ def _board_store_and_signal(*, quiz: Quiz, row: leaderboard.Row, joined: bool) -
         events.joined(pipe, code=quiz.code, nickname=row.nickname)
     else:
         events.dirty(pipe, code=quiz.code)
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
 
 
 def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:

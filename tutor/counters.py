@@ -148,7 +148,7 @@ def ingest_increment(
         pipe, INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
     )
     pipe.sadd(dirty_key(learner_shard(learner_id)), learner_id)  # same slot as the pending hash
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
 
 
 # Reader: everything Redis knows about one learner, atomically (single slot). KEYS: pending,

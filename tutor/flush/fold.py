@@ -127,4 +127,4 @@ def _claim_round(by_learner: dict[str, list[str]], guesses: dict[str, list[str]]
         )
         # The tombstone lives in pending until flushed (same slot as the pending hash).
         pipe.sadd(counters.dirty_key(counters.learner_shard(learner_id)), learner_id)
-    return pipe.execute()[::2]
+    return app_redis.pipeline_execute(pipe)[::2]

@@ -53,14 +53,14 @@ def dirty_shards() -> list[int]:
     pipe = counters.client().pipeline(transaction=False)
     for shard in range(counters.SHARDS):
         pipe.scard(counters.dirty_key(shard))
-    return [shard for shard, n in enumerate(pipe.execute()) if n]
+    return [shard for shard, n in enumerate(app_redis.pipeline_execute(pipe)) if n]
 
 
 def dirty_count() -> int:
     pipe = counters.client().pipeline(transaction=False)
     for shard in range(counters.SHARDS):
         pipe.scard(counters.dirty_key(shard))
-    return sum(pipe.execute())
+    return sum(app_redis.pipeline_execute(pipe))
 
 
 def snapshot_move(*, flush_id: str, limit: int) -> list[str]:
@@ -105,7 +105,7 @@ def snapshot_read(*, flush_id: str) -> dict[str, Tally]:
     for i in range(0, len(learners), CHUNK):
         keys = [counters.snapshot_key(lid, flush_id) for lid in learners[i : i + CHUNK]]
         app_redis.pipeline_eval(pipe, counters.READ_SNAPSHOTS_LUA, len(keys), *keys)
-    hashes = [h for reply in pipe.execute() for h in reply]
+    hashes = [h for reply in app_redis.pipeline_execute(pipe) for h in reply]
     return {lid: counters.tally_hash(h) for lid, h in zip(learners, hashes, strict=True)}
 
 
@@ -119,7 +119,7 @@ def snapshot_delete(*, flush_id: str) -> None:
         ]
         app_redis.pipeline_eval(pipe, counters.DELETE_SNAPSHOTS_LUA, len(keys), *keys, flush_id)
     pipe.delete(counters.flush_set_key(flush_id))
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
     # Last, and only once the rest is gone: until here, recovery can still find the snapshot.
     counters.client().zrem(counters.registry_key(counters.flush_shard(flush_id)), flush_id)
 
@@ -129,4 +129,4 @@ def registered() -> list[str]:
     pipe = counters.client().pipeline(transaction=False)
     for shard in range(counters.SHARDS):
         pipe.zrange(counters.registry_key(shard), 0, -1)
-    return [fid for ids in pipe.execute() for fid in ids]
+    return [fid for ids in app_redis.pipeline_execute(pipe) for fid in ids]

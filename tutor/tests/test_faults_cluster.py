@@ -56,6 +56,13 @@ class Writers:
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     threads: list[threading.Thread] = field(default_factory=list)
+    server: servers.AppProcess | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def failures(self) -> str:
+        """The workers' log lines about increments that could not reach Redis."""
+        log = self.server.log_path.read_text() if self.server else ""
+        return "\n".join(line for line in log.splitlines() if "redis increment failed" in line)
 
     def start(self, count: int = 3) -> None:
         self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(count)]
@@ -81,8 +88,9 @@ class Writers:
                 try:
                     url = f"{self.base}/api/utterances"
                     status = session.post(url, json=body, headers=headers, timeout=10).status_code
-                except requests.RequestException:  # a dropped connection is a result too
+                except requests.RequestException as exc:  # a dropped connection is a result too
                     status = -1
+                    self.errors.append(repr(exc))
                 with self.lock:
                     self.statuses[status] += 1
                 n += 1
@@ -127,8 +135,9 @@ def writers(cluster) -> Iterator[Writers]:
     )
     with servers.app_processes() as make:
         port = servers.free_port()
-        make("gunicorn", servers.gunicorn_cmd(port, workers=2), env=env).start(port=port)
-        running = Writers(f"http://127.0.0.1:{port}", token, conversations)
+        gunicorn = make("gunicorn", servers.gunicorn_cmd(port, workers=2), env=env)
+        gunicorn.start(port=port)
+        running = Writers(f"http://127.0.0.1:{port}", token, conversations, server=gunicorn)
         running.start()
         try:
             yield running
@@ -168,9 +177,9 @@ def test_master_killed_during_ingestion_fails_over_and_counts_stay_exact(cluster
     writers.halt()
     newest = list(LearnerError.objects.order_by("-id")[:10])
 
-    assert set(writers.statuses) == {201}, writers.statuses
+    assert set(writers.statuses) == {201}, (writers.statuses, writers.errors)
     assert LearnerError.objects.filter(uncounted_batch__isnull=False).exists()
-    assert all(row.uncounted_batch is None for row in newest)  # counted in Redis again
+    assert all(row.uncounted_batch is None for row in newest), writers.failures()[-3000:]
     _assert_realtime_equals_rows()
     servers.wait_until(_uncounted_rows_settled, timeout=30, what="uncounted rows to settle")
     services.error_counts_flush()
