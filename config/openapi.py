@@ -12,7 +12,8 @@ every endpoint, so they are always added.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from django_filters import FilterSet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
     ServerErrorEnum,
@@ -66,3 +67,12 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         status: OpenApiResponse(_serializer(status), description=DESCRIPTIONS[status])
         for status in sorted({*statuses, *ALWAYS})
     }
+
+
+def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParameter]:
+    """Query parameters documented from a FilterSet's declared filters (names, help texts), for
+    views that paginate by hand and so don't get them from DjangoFilterBackend."""
+    return [
+        OpenApiParameter(name, str, description=str(spec.extra.get("help_text", "")))
+        for name, spec in filterset_class.base_filters.items()
+    ]

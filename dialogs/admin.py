@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from config.admin import ReadOnlyAdmin
 from dialogs.models import ConsentDecision, Dialog, DialogCount
 
 
@@ -20,17 +21,6 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return len(self.object_list.values_list("pk", flat=True)[: self.cap + 1])
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ConsentFilter(admin.SimpleListFilter):
