@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import QueryDict
 from django.urls import URLPattern, path
 from django_filters import FilterSet
@@ -49,11 +49,12 @@ class CachedTokenAuthentication(authentication.TokenAuthentication):
         cls._cache.clear()
 
 
-def user_roles(user: AbstractBaseUser) -> frozenset[str]:
-    roles = getattr(user, "roles", None)
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The user's role names, remembered on the user object (the token cache keeps that object)."""
+    roles: frozenset[str] | None = getattr(user, "roles", None)
     if roles is None:  # session-authenticated users skip the token cache
-        roles = frozenset(user.groups.values_list("name", flat=True))
-        user.roles = roles
+        roles = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        user.roles = roles  # type: ignore[union-attr]
     return roles
 
 

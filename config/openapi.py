@@ -42,17 +42,19 @@ class ErrorSerializer(serializers.Serializer):
 
 class BadRequestResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices + ClientErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    # Named like the wire's key, shadowing Serializer.errors: these classes only describe the
+    # schema and never validate, so the property is never read.
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ClientErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ServerErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 def _serializer(status: int) -> type[serializers.Serializer]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
-
 
 def assert_error(
-    response: HttpResponse,
+    response: Any,  # the test client's response, which has .json()
     *,
     status: int,
     code: str | None = None,

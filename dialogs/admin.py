@@ -3,6 +3,8 @@ write the ledger; the admin must not bypass them. Built to stay fast on millions
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -20,7 +22,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return len(self.object_list.values_list("pk", flat=True)[: self.cap + 1])
+        return len(cast(QuerySet, self.object_list).values_list("pk", flat=True)[: self.cap + 1])
 
 
 class ConsentFilter(admin.SimpleListFilter):
