@@ -249,3 +249,12 @@ def test_dialog_get_query_count_is_pinned(
 
     with django_assert_num_queries(1):
         assert analyst_client.get("/data/42/d1").status_code == 200
+
+
+def test_list_schema_documents_the_filterset_parameters(anon_client):
+    schema = anon_client.get("/api/schema?format=json").json()
+
+    parameters = {p["name"]: p for p in schema["paths"]["/data"]["get"]["parameters"]}
+    assert set(parameters) == {"language", "customerId", "page_size", "cursor"}
+    assert "unknown code is a 400" in parameters["language"]["description"]
+    assert parameters["customerId"]["in"] == "query"
