@@ -1,7 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from quizzes import consumers
+from quizzes import consumers, converters
+
+assert converters.QuizCodeConverter  # registers `quiz_code`
 
 websocket_urlpatterns = [
-    path("ws/quizzes/<str:code>/", consumers.LeaderboardConsumer.as_asgi()),
+    path("ws/quizzes/<quiz_code:code>/", consumers.LeaderboardConsumer.as_asgi()),
+    # Not a code at all: the same 4404 close as an unknown quiz, not a failed route.
+    re_path(r"^ws/quizzes/[^/]*/$", consumers.UnknownQuizConsumer.as_asgi()),
 ]

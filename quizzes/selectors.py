@@ -13,12 +13,20 @@ def quiz_exists(*, code: str) -> bool:
     return Quiz.objects.filter(code=code).exists()
 
 
-def quiz_get(*, code: str) -> Quiz:
-    """404 (not 403) for an unknown code: codes are the only way in."""
-    quiz = Quiz.objects.filter(code=code).first()
+def quiz_found(quiz: Quiz | None, *, code: str) -> Quiz:
+    """`quiz`, or the 404 `quiz_not_found` (not 403): codes are the only way in."""
     if quiz is None:
         raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
     return quiz
+
+
+def quiz_get(*, code: str) -> Quiz:
+    return quiz_found(Quiz.objects.filter(code=code).first(), code=code)
+
+
+def quiz_for_page(*, code: str) -> Quiz | None:
+    """What the player and board pages show; None renders their not-found page."""
+    return Quiz.objects.filter(code=code).only("code", "title", "description", "status").first()
 
 
 def quizzes_list() -> QuerySet[Quiz]:
@@ -42,9 +50,7 @@ def quiz_with_questions(*, code: str) -> Quiz:
         .filter(code=code)
         .first()
     )
-    if quiz is None:
-        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
-    return quiz
+    return quiz_found(quiz, code=code)
 
 
 def participant_by_token_hash(*, token_hash: str) -> Participant | None:

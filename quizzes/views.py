@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -10,12 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import HasRole, websocket_url
-from config.errors import ApplicationError
 from config.openapi import error_responses
 from config.throttling import ScopedRedisRateThrottle
 from quizzes import selectors, services
 from quizzes import serializers as s
-from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
+from quizzes.auth import (
+    IsQuizParticipant,
+    ParticipantTokenAuthentication,
+    request_credentials,
+    request_participant,
+)
 
 STAFF = [HasRole("staff")]
 PARTICIPANT_AUTH = [ParticipantTokenAuthentication]
@@ -60,7 +63,7 @@ class QuizDetailView(APIView):
 
     @extend_schema(responses={200: s.StaffQuizOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, code: str) -> Response:
-        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code)).data)
 
     @extend_schema(
         request=s.StaffQuizPatchInput,
@@ -68,12 +71,12 @@ class QuizDetailView(APIView):
     )
     def patch(self, request: Request, code: str) -> Response:
         data = _valid(s.StaffQuizPatchInput, request.data)
-        services.quiz_update(code=code.upper(), data=data)
-        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+        services.quiz_update(code=code, data=data)
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code)).data)
 
     @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, code: str) -> Response:
-        services.quiz_delete(code=code.upper())
+        services.quiz_delete(code=code)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -96,33 +99,26 @@ class QuizJoinView(APIView):
         operation_id="quizzes_join",
     )
     def post(self, request: Request, code: str) -> Response:
-        code = code.upper()
-        participant = request_participant(request)
-        if participant is not None:
-            if participant.quiz.code != code:
-                raise ApplicationError(
-                    "participant_of_other_quiz",
-                    "This participant token belongs to another quiz.",
-                    status=403,
-                )
-            token, created = request.META["HTTP_AUTHORIZATION"].split()[1], False
-        else:
-            nickname = _valid(s.JoinInput, request.data).get("nickname", "").strip()
-            if not nickname:
-                raise ApplicationError("required", "Choose a nickname.", attr="nickname")
-            participant, token = services.participant_join(code=code, nickname=nickname)
-            created = True
-        quiz = selectors.quiz_with_questions(code=code)
+        credentials = request_credentials(request)
+        # A resuming participant's body is ignored, so it is not parsed either.
+        data = {} if credentials else _valid(s.JoinInput, request.data)
+        entry = services.participant_enter(
+            code=code,
+            nickname=data.get("nickname"),
+            resuming=credentials.participant if credentials else None,
+            token=credentials.token if credentials else None,
+        )
+        participant = entry.participant
         body = {
             "participant_id": participant.pk,
             "nickname": participant.nickname,
-            "token": token,
+            "token": entry.token,
             "score": participant.score,
             "answered": participant.answered,
-            "quiz": quiz,
+            "quiz": selectors.quiz_with_questions(code=code),
             "websocket_url": websocket_url(request, f"/ws/quizzes/{code}/"),
         }
-        return Response(s.JoinOutput(body).data, status=201 if created else 200)
+        return Response(s.JoinOutput(body).data, status=201 if entry.created else 200)
 
 
 class QuizNextView(APIView):
@@ -140,12 +136,10 @@ class QuizNextView(APIView):
         operation_id="quizzes_next",
     )
     def get(self, request: Request, code: str) -> Response:
-        served = services.question_serve(participant=request.auth)
+        served = services.question_serve(participant=request.auth.participant)
         if served is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        elapsed = (timezone.now() - served.served_at).total_seconds()
-        remaining = max(0.0, served.question.time_limit - elapsed)
-        return Response(s.NextQuestionOutput({**vars(served), "remaining": remaining}).data)
+        return Response(s.NextQuestionOutput(served).data)
 
 
 class QuizAnswerView(APIView):
@@ -164,7 +158,7 @@ class QuizAnswerView(APIView):
     )
     def post(self, request: Request, code: str) -> Response:
         data = _valid(s.AnswerInput, request.data)
-        outcome = services.answer_submit(participant=request.auth, **data)
+        outcome = services.answer_submit(participant=request.auth.participant, **data)
         participant = outcome.participant
         body = {
             "correct": outcome.correct,
@@ -190,7 +184,7 @@ class QuizLeaderboardView(APIView):
     )
     def get(self, request: Request, code: str) -> Response:
         limit = _valid(s.LeaderboardQuery, request.query_params)["limit"]
-        quiz = selectors.quiz_get(code=code.upper())
+        quiz = selectors.quiz_get(code=code)
         participant = request_participant(request)
         if participant is not None and participant.quiz_id != quiz.pk:
             participant = None  # a token of another quiz only loses `me`
