@@ -65,17 +65,20 @@ def _rows(quiz: Quiz) -> list[leaderboard.Row]:
 
 
 def leaderboard_rebuild(*, code: str, quiz: Quiz | None = None) -> None:
-    """Refill a lost board from Postgres. A short lock keeps a reconnect storm to one rebuild;
-    the rebuild is a max-merge, so running it twice (lock expired, waiter gave up) is harmless."""
+    """Refill a lost board from Postgres. A short lock keeps a reconnect storm to one rebuild:
+    the others wait for it and find the board built. The rebuild is a max-merge, so running it
+    twice (lock expired, a waiter gave up) is harmless."""
     quiz = quiz or Quiz.objects.filter(code=code).first()
     if quiz is None:
         return
-    if not leaderboard.rebuild_lock(code=code):
-        leaderboard.wait_built(code=code)
+    lock = leaderboard.rebuild_lock(code=code)
+    acquired = lock.acquire()
     try:
-        leaderboard.rebuild(code=code, epoch=quiz.created_at, rows=_rows(quiz))
+        if not (acquired and leaderboard.is_built(code=code)):
+            leaderboard.rebuild(code=code, epoch=quiz.created_at, rows=_rows(quiz))
     finally:
-        leaderboard.rebuild_unlock(code=code)
+        if acquired:
+            leaderboard.rebuild_unlock(lock)
 
 
 def leaderboard_read(
