@@ -32,9 +32,7 @@ class ParticipantTokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(
-        self, request: Request
-    ) -> tuple[AnonymousUser, ParticipantCredentials] | None:
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ParticipantCredentials] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None

@@ -78,7 +78,9 @@ def quiz_create(
 
 
 def _quiz_locked(code: str) -> Quiz:
-    return selectors.quiz_found(Quiz.objects.select_for_update().filter(code=code).first(), code=code)
+    return selectors.quiz_found(
+        Quiz.objects.select_for_update().filter(code=code).first(), code=code
+    )
 
 
 @transaction.atomic

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +22,8 @@ from quizzes.auth import (
     request_credentials,
     request_participant,
 )
+from quizzes.filters import QuizListFilter
+from quizzes.models import Quiz
 
 STAFF = [HasRole("staff")]
 PARTICIPANT_AUTH = [ParticipantTokenAuthentication]
@@ -34,15 +39,22 @@ class ParticipantScopedRateThrottle(ScopedRedisRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"participant-{participant.pk}"}
 
 
-class QuizListCreateView(APIView):
+class QuizListCreateView(GenericAPIView):
+    # GenericAPIView for its filter backends: the FilterSet parses `?status=` and documents it.
     permission_classes = STAFF
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = QuizListFilter
+
+    def get_queryset(self) -> QuerySet[Quiz]:
+        return selectors.quizzes_list()
 
     @extend_schema(
-        responses={200: s.StaffQuizListOutput(many=True), **error_responses(401, 403)},
+        responses={200: s.StaffQuizListOutput(many=True), **error_responses(400, 401, 403)},
         operation_id="quizzes_list",
     )
     def get(self, request: Request) -> Response:
-        return Response(s.StaffQuizListOutput(selectors.quizzes_list(), many=True).data)
+        quizzes = self.filter_queryset(self.get_queryset())
+        return Response(s.StaffQuizListOutput(quizzes, many=True).data)
 
     @extend_schema(
         request=s.StaffQuizInput,
