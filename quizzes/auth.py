@@ -60,6 +60,13 @@ def request_participant(request: Request) -> Participant | None:
     return None if credentials is None else credentials.participant
 
 
+def quiz_participant(request: Request) -> Participant:
+    """The participant of a view behind IsQuizParticipant, which refused requests without one."""
+    participant = request_participant(request)
+    assert participant is not None, "quiz_participant() needs the IsQuizParticipant permission"
+    return participant
+
+
 class IsQuizParticipant(permissions.BasePermission):
     """A participant of the quiz in the URL: no token 401, another quiz's token 403."""
 

@@ -1,8 +1,6 @@
 from django.urls import path, re_path
 
-from quizzes import consumers, converters
-
-assert converters.QuizCodeConverter  # registers `quiz_code`
+from quizzes import consumers, converters  # noqa: F401 (converters registers `quiz_code`)
 
 websocket_urlpatterns = [
     path("ws/quizzes/<quiz_code:code>/", consumers.LeaderboardConsumer.as_asgi()),

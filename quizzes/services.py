@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -29,7 +29,7 @@ from quizzes.models import (
 
 Status = Quiz.Status
 # The only moves a quiz makes; anything else is a 409 naming `status`.
-TRANSITIONS = {Status.DRAFT: Status.OPEN, Status.OPEN: Status.CLOSED}
+TRANSITIONS: dict[str, str] = {Status.DRAFT: Status.OPEN, Status.OPEN: Status.CLOSED}
 
 
 def token_hash(token: str) -> str:
@@ -59,9 +59,7 @@ def _questions_create(*, quiz: Quiz, questions: list[dict]) -> None:
 
 
 @transaction.atomic
-def quiz_create(
-    *, author: AbstractBaseUser, title: str, description: str, questions: list[dict]
-) -> Quiz:
+def quiz_create(*, author: User, title: str, description: str, questions: list[dict]) -> Quiz:
     """Creates a draft quiz with its questions and choices (already validated by the caller)."""
     for attempt in range(5):
         try:

@@ -1,9 +1,7 @@
 from django.urls import path, re_path
 
 from config.api import optional_slash
-from quizzes import converters, pages, views
-
-assert converters.QuizCodeConverter  # registers `quiz_code`
+from quizzes import converters, pages, views  # noqa: F401 (converters registers `quiz_code`)
 
 urlpatterns = [
     *optional_slash("api/quizzes", views.QuizListCreateView.as_view(), name="quizzes"),

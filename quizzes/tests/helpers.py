@@ -1,10 +1,12 @@
-"""Shared by the quizzes tests: the error-shape assertion and waiting for a condition."""
+"""Shared by the quizzes tests: the error-shape assertion, waiting for websocket messages.
+
+(Polling for a condition in sync code: `config.tests.servers.wait_until`.)
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 
 from channels.testing import WebsocketCommunicator
@@ -14,15 +16,6 @@ def assert_error(response, status: int, code: str, attr: str | None = None) -> N
     assert response.status_code == status, response.content
     errors = response.json()["errors"]
     assert any(e["code"] == code and (attr is None or e["attr"] == attr) for e in errors), errors
-
-
-def wait_for(condition: Callable[[], object], *, timeout: float = 10.0, what: str = "") -> None:
-    """Poll `condition` until it is true; fail after `timeout` seconds (a hang, not a speed)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(0.01)
 
 
 async def receive_until(

@@ -85,6 +85,38 @@ def _run_at_once(jobs: list) -> list:
     return results
 
 
+def _submit(participant, question, choice):
+    return lambda: services.answer_submit(
+        participant=participant, question_id=question.pk, choice_id=choice.pk
+    )
+
+
+def _answer_jobs(players: list, questions: list) -> list:
+    """Every player answers question 1; player 0 also answers questions 2 and 3 at the same
+    moment, and submits question 1 a second time: all on the same participant row."""
+    first_right = correct_choice(questions[0])
+    jobs = [_submit(p, questions[0], first_right) for p in players]
+    return [
+        *jobs,
+        _submit(players[0], questions[1], correct_choice(questions[1])),
+        _submit(players[0], questions[2], wrong_choice(questions[2])),
+        _submit(players[0], questions[0], first_right),
+    ]
+
+
+def _assert_scores_match_answers_and_the_board(quiz) -> None:
+    for participant in Participant.objects.all():
+        answers = Answer.objects.filter(participant=participant)
+        assert participant.score == sum(a.points for a in answers)
+        assert participant.answered == answers.count()
+    # The Redis board (written on commit, out of order) agrees with Postgres.
+    board = selectors.leaderboard_read(code=quiz.code, limit=100)
+    by_name = {e["nickname"]: e for e in board["entries"]}
+    for participant in Participant.objects.all():
+        assert by_name[participant.nickname]["score"] == participant.score
+        assert by_name[participant.nickname]["answered"] == participant.answered
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fifty_participants_answering_at_once_lose_and_double_nothing():
     quiz = quiz_with_questions(questions=3)
@@ -97,37 +129,13 @@ def test_fifty_participants_answering_at_once_lose_and_double_nothing():
         for q in questions
     )
 
-    # 50 players answer question 1; player 0 also answers questions 2 and 3 at the same moment,
-    # and submits question 1 a second time: all on the same participant row.
-    def submit(participant, question, choice):
-        return lambda: services.answer_submit(
-            participant=participant, question_id=question.pk, choice_id=choice.pk
-        )
-
-    first_right = correct_choice(questions[0])
-    jobs = [submit(p, questions[0], first_right) for p in players]
-    jobs += [
-        submit(players[0], questions[1], correct_choice(questions[1])),
-        submit(players[0], questions[2], wrong_choice(questions[2])),
-        submit(players[0], questions[0], first_right),
-    ]
-
-    results = _run_at_once(jobs)
+    results = _run_at_once(_answer_jobs(players, questions))
 
     conflicts = [r for r in results if isinstance(r, ApplicationError)]
     assert [c.status_code for c in conflicts] == [409]  # only the double submit
     assert not [r for r in results if isinstance(r, Exception) and r not in conflicts]
-    for participant in Participant.objects.all():
-        answers = Answer.objects.filter(participant=participant)
-        assert participant.score == sum(a.points for a in answers)
-        assert participant.answered == answers.count()
+    _assert_scores_match_answers_and_the_board(quiz)
     assert Participant.objects.get(pk=players[0].pk).answered == 3
-    # The Redis board (written on commit, out of order) agrees with Postgres.
-    board = selectors.leaderboard_read(code=quiz.code, limit=100)
-    by_name = {e["nickname"]: e for e in board["entries"]}
-    for participant in Participant.objects.all():
-        assert by_name[participant.nickname]["score"] == participant.score
-        assert by_name[participant.nickname]["answered"] == participant.answered
 
 
 @pytest.mark.django_db(transaction=True)
