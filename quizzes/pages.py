@@ -25,6 +25,10 @@ def quiz_board(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, code, "quizzes/board.html")
 
 
-def quiz_not_found(request: HttpRequest, code: str = "") -> HttpResponse:
-    """A code that is not a quiz's; a segment that cannot be a code is not echoed back."""
+def quiz_not_found(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "quizzes/not_found.html", {"code": code}, status=404)
+
+
+def quiz_code_invalid(request: HttpRequest, code: str) -> HttpResponse:
+    """The route for a segment that cannot be a code: the same page, without echoing it."""
+    return quiz_not_found(request, code="")

@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from config.api import optional_slash
 from quizzes import converters, pages, views  # noqa: F401 (converters registers `quiz_code`)
@@ -24,5 +24,8 @@ urlpatterns = [
     path("quizzes/<quiz_code:code>", pages.quiz_play),
     *optional_slash("quizzes/<quiz_code:code>/board", pages.quiz_board, name="quiz-board"),
     # A segment that cannot be a code still gets the players' not-found page, not a JSON 404.
-    re_path(r"^quizzes/[^/]+(/|/board/?)?$", pages.quiz_not_found),
+    path("quizzes/<str:code>/", pages.quiz_code_invalid),
+    path("quizzes/<str:code>", pages.quiz_code_invalid),
+    path("quizzes/<str:code>/board", pages.quiz_code_invalid),
+    path("quizzes/<str:code>/board/", pages.quiz_code_invalid),
 ]
