@@ -6,7 +6,7 @@ learner is to make the error in their next conversation, from evidence weighted 
     priority = decayed errors x (1 - effect) ^ (decayed correct answers - decayed wrong answers)
 
 Every error, correct and wrong answer weighs 0.5 ^ (age in days / half-life) (settings
-TUTOR_PRIORITY_HALF_LIFE_DAYS, default 7; TUTOR_PRIORITY_PRACTICE_EFFECT, default 0.2).
+TUTOR_PRIORITY_HALF_LIFE_DAYS, default 7; TUTOR_PRIORITY_PRACTICE_EFFECT, default 0.1).
 
 Why a decayed count and not a memory model. HLR and FSRS-6 predict whether a learner recalls a
 card they chose to review, from graded reviews of that card: each review is an opportunity with a
