@@ -37,9 +37,12 @@ def test_attempt_create_is_201_with_feedback_and_counts_once(attempt, learner, e
 
     assert response.status_code == 201
     body = response.json()
-    assert body["user_id"] == str(learner.id) and body["exercise_id"] == exercise.id
-    assert body["correct"] is False and body["answer"] == "had already left"
-    assert body["model_answer"] and body["explanation"]
+    assert body["user_id"] == str(learner.id)
+    assert body["exercise_id"] == exercise.id
+    assert body["correct"] is False
+    assert body["answer"] == "had already left"
+    assert body["model_answer"]
+    assert body["explanation"]
     count = AttemptCount.objects.get()
     assert (count.learner_id, count.attempts, count.correct) == (learner.id, 1, 0)
 
@@ -53,7 +56,8 @@ def test_attempt_retry_with_same_id_and_content_is_200_with_the_stored_row(attem
     without_time = attempt(id=attempt_id, answer="x")
 
     assert first.status_code == 201
-    assert again.status_code == 200 and without_time.status_code == 200
+    assert again.status_code == 200
+    assert without_time.status_code == 200
     assert again.json() == first.json() == without_time.json()
     assert ExerciseAttempt.objects.count() == 1
     assert AttemptCount.objects.get().attempts == 1
@@ -199,7 +203,8 @@ def test_user_level_set_and_shown_on_the_user(ingest_client, analyst_client, lea
     assert response.status_code == 200
     assert analyst_client.get(f"/api/users/{learner.id}").json()["level"] == "B2"
     bad = ingest_client.put(f"/api/users/{learner.id}/level", {"level": "Z9"}, format="json")
-    assert bad.status_code == 400 and attrs(bad) == {"level"}
+    assert bad.status_code == 400
+    assert attrs(bad) == {"level"}
     missing = ingest_client.put(f"/api/users/{uuid.uuid4()}/level", {"level": ""}, format="json")
     assert missing.status_code == 404
 
@@ -210,6 +215,7 @@ def test_exercise_detail_has_answer_explanation_and_level(analyst_client, exerci
     assert response.status_code == 200
     body = response.json()
     assert body["level"] in {"A2", "B1", "B2", "C1"}
-    assert body["answer"] and body["explanation"]
+    assert body["answer"]
+    assert body["explanation"]
     assert (body["errorCategory"], body["errorSubCategory"]) == ("Grammar", "Tense")
     assert analyst_client.get("/api/exercises/999999").status_code == 404

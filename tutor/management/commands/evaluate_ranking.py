@@ -1,4 +1,4 @@
-"""Offline evaluation of frequency vs priority ranking on simulated learners (tutor/evaluation.py)."""
+"""Offline evaluation: frequency vs priority ranking on simulated learners (tutor/evaluation.py)."""
 
 import time
 
