@@ -75,6 +75,7 @@ def main() -> int:
 
         app_redis.client().flushdb()
         learners = data.tutor_seed(log)
+        data.attempts_seed(learners, log)
         data.dialogs_seed(system.manage, log)
         table = report.Table()
         rows.flush(table, data.flush_seed(log), log)  # in-process, before beat could take it
@@ -86,6 +87,7 @@ def main() -> int:
         baseline = rows.baseline(table, system, log)
         rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
         rows.recommendations(table, system, tokens["analyst"], learners, log)
+        rows.priority_recommendations(table, system, tokens["analyst"], learners, log)
         rows.dialog_listing(table, system, tokens["analyst"], log)
         rows.live_leaderboard(table, system, tokens["staff"], log)
         rows.memory(table, sampler.stop(), RESULTS)

@@ -194,6 +194,7 @@ class Result:
     config: Config
     counts: dict[str, int]  # learners per segment
     scores: dict[str, dict[str, tuple[float, float]]]  # ranker -> segment -> (mean, std error)
+    values: dict[str, list[float]]  # ranker -> NDCG@3 per learner, in learner order
 
 
 def evaluate(cfg: Config, model: ranking.Model) -> Result:
@@ -216,7 +217,8 @@ def evaluate(cfg: Config, model: ranking.Model) -> Result:
         name: {s: _mean_se(values) for s, values in by_segment.items()}
         for name, by_segment in per.items()
     }
-    return Result(config=cfg, counts=counts, scores=scores)
+    values = {name: by_segment["all"] for name, by_segment in per.items()}
+    return Result(config=cfg, counts=counts, scores=scores, values=values)
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -238,4 +240,23 @@ def table(result: Result) -> str:
             cell = f"{mean:.3f} ± {se:.3f}"
             cells.append(f"**{cell}**" if mean == best[s] else cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join([*lines, "", *paired(result)])
+
+
+def paired(result: Result) -> list[str]:
+    """The default priority model against each frequency window, learner by learner: the mean
+    difference (its standard error is far smaller than the columns' above) and wins/losses."""
+    names = list(result.values)
+    mine = next(n for n in names if n.startswith("priority (default"))
+    lines = ["| priority (default) vs | mean NDCG@3 difference | learners better / worse / tied |"]
+    lines.append("|---|---|---|")
+    for other in (n for n in names if n.startswith("frequency")):
+        diffs = [a - b for a, b in zip(result.values[mine], result.values[other], strict=True)]
+        mean, se = _mean_se(diffs)
+        better = sum(d > 1e-9 for d in diffs)
+        worse = sum(d < -1e-9 for d in diffs)
+        lines.append(
+            f"| {other} | {mean:+.4f} ± {se:.4f} | {better} / {worse} / "
+            f"{len(diffs) - better - worse} |"
+        )
+    return lines

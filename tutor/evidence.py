@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from django.db import connection
 
 from config.errors import ApplicationError
-from tutor import selectors
+from tutor import ranking, selectors
 
 # One statement, one database snapshot. Rows (kind, subcategory, day, n, correct, last, text):
 # 0 the learner (text: level), 1 error aggregates, 2 uncounted error rows per batch (text: the
@@ -94,8 +94,80 @@ def _rows(learner_id: str, since: date, fids: list[str]) -> list[tuple]:
         "since": datetime(since.year, since.month, since.day, tzinfo=UTC),
         "fids": fids,
     }
+    return _fetch(EVIDENCE_SQL, params)
+
+
+# The same evidence aggregated per subcategory by Postgres, with the priority's decay weight
+# 0.5 ^ (age in days / half-life) (ranking.Model.weight) applied per day: at most a few dozen
+# rows whatever the history, where per-day rows cost ~1 ms per 100 to decode. The float8 casts
+# matter: parameters arrive as literals, and numeric power() made this 20x slower. Rows (kind,
+# subcategory, n, weighted, last, correct, batch or flush id): 0 learner, 1 error aggregates,
+# 2 uncounted errors per batch and day, 3 ledger, 4 attempts (weighted: correct - wrong).
+_UTC_DAY = "(created_at AT TIME ZONE 'UTC')::date"
+
+
+def _weight(day: str) -> str:
+    return f"power(0.5::float8, (%(today)s::date - {day}) / %(h)s::float8)"
+
+
+SUMS_SQL = f"""
+SELECT 0, NULL::int, NULL::bigint, NULL::float8, NULL::timestamptz, NULL::bigint, NULL::text
+FROM tutor_learner WHERE id = %(learner)s
+UNION ALL
+SELECT 1, subcategory_id, sum(count), sum(count * {_weight("day")}), max(last_seen), NULL, NULL
+FROM tutor_errorcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+GROUP BY subcategory_id
+UNION ALL
+SELECT 2, subcategory_id, count(*), count(*) * {_weight(_UTC_DAY)}, max(created_at), NULL,
+       replace(uncounted_batch::text, '-', '')
+FROM tutor_learnererror
+WHERE learner_id = %(learner)s AND uncounted_batch IS NOT NULL AND created_at >= %(since)s
+GROUP BY subcategory_id, uncounted_batch, {_UTC_DAY}
+UNION ALL
+SELECT 3, NULL, NULL, NULL, NULL, NULL, flush_id
+FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
+UNION ALL
+SELECT 4, subcategory_id, sum(attempts), sum((2 * correct - attempts) * {_weight("day")}), NULL,
+       sum(correct), NULL
+FROM tutor_attemptcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+GROUP BY subcategory_id
+"""
+
+
+def learner_sums(
+    *, learner_id: uuid.UUID, since: date, today: date, model: ranking.Model
+) -> dict[int, ranking.Sums]:
+    """Real-time per-subcategory sums for the priority ranking; 404 for an unknown learner."""
+    lid = str(learner_id)
+    params = {
+        "learner": lid,
+        "since_day": since,
+        "since": datetime(since.year, since.month, since.day, tzinfo=UTC),
+        "today": today,
+        "h": float(model.half_life_days),
+    }
+    rows, state = selectors.realtime_rows(
+        learner_id=lid, read=lambda fids: _fetch(SUMS_SQL, {**params, "fids": fids})
+    )
+    sums: dict[int, ranking.Sums] = {}
+    parts, batches = selectors.redis_parts(state, {r[6] for r in rows if r[0] == 3})
+    for kind, sid, n, weighted, last, correct, text in rows:
+        if kind == 1 or (kind == 2 and text not in batches):
+            sums.setdefault(sid, ranking.Sums()).add_errors(int(n), weighted, last)
+        elif kind == 4:
+            sums.setdefault(sid, ranking.Sums()).add_attempts(int(n), int(correct), weighted)
+    for part in parts:
+        for (sid, day), count in part.counts.items():
+            if day >= since:
+                last = datetime.fromtimestamp(part.last_ms[(sid, day)] / 1000, tz=UTC)
+                weighted = count * model.weight((today - day).days)
+                sums.setdefault(sid, ranking.Sums()).add_errors(count, weighted, last)
+    return sums
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(EVIDENCE_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not any(row[0] == 0 for row in rows):
         raise ApplicationError("user_not_found", "No user with this id.", status=404)

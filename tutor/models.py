@@ -45,7 +45,10 @@ class Learner(models.Model):
     last_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # Optional: exercises near this level are offered first (tutor/rotation.py).
-    level = models.CharField(max_length=2, choices=Level.choices, blank=True, default="")
+    # db_default too: bulk loaders insert learners with plain SQL.
+    level = models.CharField(
+        max_length=2, choices=Level.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["username"]
@@ -146,8 +149,12 @@ class Exercise(models.Model):
     prompt = models.TextField()
     answer = models.TextField(help_text="Model answer or explanation.")
     difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices)
-    level = models.CharField(max_length=2, choices=Level.choices, default=Level.B1)
-    explanation = models.TextField(blank=True, help_text="Why the model answer is right.")
+    level = models.CharField(
+        max_length=2, choices=Level.choices, default=Level.B1, db_default=Level.B1
+    )
+    explanation = models.TextField(
+        blank=True, default="", db_default="", help_text="Why the model answer is right."
+    )
 
     class Meta:
         ordering = ["subcategory", "difficulty", "id"]

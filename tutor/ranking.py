@@ -27,10 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from tutor.evidence import Evidence
+if TYPE_CHECKING:  # evidence imports this module for the model's weights
+    from tutor.evidence import Evidence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -67,47 +69,70 @@ class Score:
         return round(self.correct / self.attempts, 3) if self.attempts else None
 
 
-def _sums(evidence: Evidence) -> dict[int, list[int]]:
-    """{subcategory: [errors, attempts, correct]} over the whole evidence window."""
-    sums: dict[int, list[int]] = {}
-    for (sid, _), n in evidence.errors.items():
-        sums.setdefault(sid, [0, 0, 0])[0] += n
+@dataclass
+class Sums:
+    """One subcategory's evidence in the window: plain counts, and the decayed sums the priority
+    needs. Built from per-day evidence (`sums_from_evidence`) or aggregated by Postgres
+    (`tutor.evidence.learner_sums`), with the same weights."""
+
+    errors: int = 0
+    decayed_errors: float = 0.0
+    last_seen: datetime | None = None
+    attempts: int = 0
+    correct: int = 0
+    balance: float = 0.0  # decayed (correct - wrong) answers
+
+    def add_errors(self, n: int, weighted: float, last: datetime | None) -> None:
+        self.errors += n
+        self.decayed_errors += weighted
+        if last is not None and (self.last_seen is None or last > self.last_seen):
+            self.last_seen = last
+
+    def add_attempts(self, n: int, correct: int, weighted_balance: float) -> None:
+        self.attempts += n
+        self.correct += correct
+        self.balance += weighted_balance
+
+
+def sums_from_evidence(*, evidence: Evidence, today: date, model: Model) -> dict[int, Sums]:
+    sums: dict[int, Sums] = {}
+    for (sid, day), n in evidence.errors.items():
+        weighted = n * model.weight((today - day).days)
+        sums.setdefault(sid, Sums()).add_errors(n, weighted, evidence.error_last[sid])
     for (sid, day), n in evidence.attempts.items():
-        row = sums.setdefault(sid, [0, 0, 0])
-        row[1] += n
-        row[2] += evidence.correct[(sid, day)]
+        ok = evidence.correct[(sid, day)]
+        weighted = (2 * ok - n) * model.weight((today - day).days)
+        sums.setdefault(sid, Sums()).add_attempts(n, ok, weighted)
     return sums
 
 
-def priority_scores(*, evidence: Evidence, today: date, model: Model) -> list[Score]:
-    """Scores of the subcategories with at least one error in the evidence window."""
-    decayed: dict[int, list[float]] = {}  # sid -> [errors, correct - wrong]
-    for (sid, day), n in evidence.errors.items():
-        decayed.setdefault(sid, [0.0, 0.0])[0] += n * model.weight((today - day).days)
-    for (sid, day), n in evidence.attempts.items():
-        if sid in decayed:
-            ok = evidence.correct[(sid, day)]
-            decayed[sid][1] += (2 * ok - n) * model.weight((today - day).days)
-    sums = _sums(evidence)
+def priority_from_sums(*, sums: dict[int, Sums], model: Model) -> list[Score]:
+    """Scores of the subcategories with at least one error in the window."""
     return [
         Score(
             subcategory_id=sid,
-            errors=sums[sid][0],
-            last_seen=evidence.error_last[sid],
-            attempts=sums[sid][1],
-            correct=sums[sid][2],
-            priority=round(errors * (1 - model.practice_effect) ** balance, 4),
+            errors=s.errors,
+            last_seen=s.last_seen,
+            attempts=s.attempts,
+            correct=s.correct,
+            priority=round(s.decayed_errors * (1 - model.practice_effect) ** s.balance, 4),
         )
-        for sid, (errors, balance) in decayed.items()
+        for sid, s in sums.items()
+        if s.errors
     ]
 
 
+def priority_scores(*, evidence: Evidence, today: date, model: Model) -> list[Score]:
+    sums = sums_from_evidence(evidence=evidence, today=today, model=model)
+    return priority_from_sums(sums=sums, model=model)
+
+
 def frequency_scores(*, evidence: Evidence) -> list[Score]:
-    sums = _sums(evidence)
+    sums = sums_from_evidence(evidence=evidence, today=evidence.since, model=Model(1.0, 0.0))
     return [
-        Score(sid, errors, evidence.error_last[sid], attempts, correct)
-        for sid, (errors, attempts, correct) in sums.items()
-        if errors
+        Score(sid, s.errors, s.last_seen, s.attempts, s.correct)
+        for sid, s in sums.items()
+        if s.errors
     ]
 
 

@@ -55,8 +55,9 @@ def _frequency(learner_id: uuid.UUID, last_n_days: int | None) -> list[Score]:
 def _priority(learner_id: uuid.UUID, window_days: int, now: datetime) -> list[Score]:
     today = now.astimezone(UTC).date()
     since = selectors.window_start(last_n_days=window_days, today=today)
-    found = evidence.learner_evidence(learner_id=learner_id, since=since)
-    return ranking.priority_scores(evidence=found, today=today, model=ranking.Model.from_settings())
+    model = ranking.Model.from_settings()
+    sums = evidence.learner_sums(learner_id=learner_id, since=since, today=today, model=model)
+    return ranking.priority_from_sums(sums=sums, model=model)
 
 
 def recommendations(

@@ -4,9 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from tutor import flush, ranking
-from tutor.evidence import Evidence
-from tutor.models import AttemptCount
+from tutor import evidence, flush, ranking
+from tutor.models import AttemptCount, ErrorCount
 from tutor.tests.factories import LearnerErrorFactory
 from tutor.tests.helpers import ingest
 
@@ -15,24 +14,24 @@ MODEL = ranking.Model(half_life_days=7, practice_effect=0.1)
 A, B = 1, 2
 
 
-def history(errors=(), attempts=()) -> Evidence:
+def history(errors=(), attempts=()) -> evidence.Evidence:
     """errors: (subcategory, days ago, count); attempts: (subcategory, days ago, n, correct)."""
-    evidence = Evidence(since=date(2000, 1, 1))
+    found = evidence.Evidence(since=date(2000, 1, 1))
     for sid, ago, n in errors:
         day = TODAY - timedelta(days=ago)
-        evidence.add_errors(sid, day, n, datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
+        found.add_errors(sid, day, n, datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
     for sid, ago, n, ok in attempts:
-        evidence.add_attempts(sid, TODAY - timedelta(days=ago), n, ok)
-    return evidence
+        found.add_attempts(sid, TODAY - timedelta(days=ago), n, ok)
+    return found
 
 
-def order(evidence: Evidence) -> list[int]:
-    scores = ranking.priority_scores(evidence=evidence, today=TODAY, model=MODEL)
+def order(found: evidence.Evidence) -> list[int]:
+    scores = ranking.priority_scores(evidence=found, today=TODAY, model=MODEL)
     return [s.subcategory_id for s in sorted(scores, key=ranking.order_key)]
 
 
-def score(evidence: Evidence, sid: int) -> float:
-    scores = ranking.priority_scores(evidence=evidence, today=TODAY, model=MODEL)
+def score(found: evidence.Evidence, sid: int) -> float:
+    scores = ranking.priority_scores(evidence=found, today=TODAY, model=MODEL)
     return next(s.priority for s in scores if s.subcategory_id == sid)
 
 
@@ -199,3 +198,30 @@ def test_generate_exercise_query_count_is_flat_for_both_rankings(
         top = gen(analyst_client, learner, ranking=name, last_n_days=30).json()["top_errors"]
 
     assert top[0]["reason"]["attempts"] == 3
+
+
+@pytest.mark.django_db
+def test_priority_sums_aggregated_by_postgres_match_the_python_model(tax, sub, learner):
+    tense, now = sub("Grammar", "Tense"), timezone.now()
+    today = now.astimezone(UTC).date()
+    for days, n in [(3, 2), (10, 5)]:
+        ErrorCount.objects.create(
+            learner=learner, subcategory_id=tense, day=today - timedelta(days=days), count=n,
+            last_seen=now - timedelta(days=days),
+        )  # fmt: skip
+    _error(learner, tense, n=2)  # uncounted rows: today
+    AttemptCount.objects.create(
+        learner=learner, subcategory_id=tense, day=today - timedelta(days=1), attempts=3,
+        correct=1, last_at=now,
+    )  # fmt: skip
+    since = today - timedelta(days=29)
+
+    sql = evidence.learner_sums(learner_id=learner.id, since=since, today=today, model=MODEL)
+    per_day = evidence.learner_evidence(learner_id=learner.id, since=since)
+    python = ranking.sums_from_evidence(evidence=per_day, today=today, model=MODEL)
+
+    assert sql[tense].errors == python[tense].errors == 9
+    assert sql[tense].decayed_errors == pytest.approx(python[tense].decayed_errors)
+    assert sql[tense].decayed_errors == pytest.approx(2 + 2 * 0.5 ** (3 / 7) + 5 * 0.5 ** (10 / 7))
+    assert sql[tense].balance == pytest.approx(python[tense].balance)
+    assert sql[tense].balance == pytest.approx(-(0.5 ** (1 / 7)))
