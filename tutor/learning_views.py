@@ -24,7 +24,7 @@ from config.api import HasRole
 from config.openapi import error_responses
 from tutor import attempts, progress
 from tutor.models import Exercise, ExerciseAttempt, Level
-from tutor.views import IngestView, UserCreateView
+from tutor.views import IngestView
 
 DEFAULT_PAGE_SIZE = 50
 
@@ -127,9 +127,15 @@ class UserLevelView(IngestView):
     class InputSerializer(serializers.Serializer):
         level = serializers.ChoiceField(choices=Level.choices, allow_blank=True)
 
+    @extend_schema_serializer(component_name="TutorUserLevelOutput")
+    class OutputSerializer(serializers.Serializer):
+        # Not the whole user: the ingest role writes learners but does not read their details.
+        id = serializers.UUIDField()
+        level = serializers.CharField()
+
     @extend_schema(
         request=InputSerializer,
-        responses={200: UserCreateView.OutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404, 429)},
         operation_id="user_level_set",
     )
     def put(self, request: Request, user_id: uuid.UUID) -> Response:
@@ -137,7 +143,7 @@ class UserLevelView(IngestView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         learner = attempts.learner_level_set(learner_id=user_id, level=data.validated_data["level"])
-        return Response(UserCreateView.OutputSerializer(learner).data)
+        return Response(self.OutputSerializer(learner).data)
 
 
 class SubcategoryProgressSerializer(serializers.Serializer):
@@ -178,7 +184,12 @@ class UserProgressView(APIView):
         query.is_valid(raise_exception=True)
         days = query.validated_data["last_n_days"]
         found = progress.progress_get(learner_id=user_id, last_n_days=days)
-        body = {"user_id": user_id, "last_n_days": days, **found.__dict__}
+        body = {
+            "user_id": user_id,
+            "last_n_days": days,
+            "days": found.days,
+            "subcategories": found.subcategories,
+        }
         return Response(self.OutputSerializer(body).data)
 
 

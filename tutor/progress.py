@@ -60,7 +60,9 @@ def progress_get(*, learner_id: uuid.UUID, last_n_days: int, today: date | None 
     return Progress(days=days, subcategories=items)
 
 
-def _one(found: evidence.Evidence, sid: int, sub, days: list[date], start: date):
+def _one(
+    found: evidence.Evidence, sid: int, sub: taxonomy.Subcategory, days: list[date], start: date
+) -> SubcategoryProgress:
     daily = [found.errors.get((sid, day), 0) for day in days]
     previous = sum(n for (s, day), n in found.errors.items() if s == sid and day < start)
     attempts = sum(n for (s, day), n in found.attempts.items() if s == sid and day >= start)

@@ -25,6 +25,7 @@ and where frequency over a long window does better.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
@@ -51,6 +52,9 @@ class Model:
 
     def weight(self, age_days: int) -> float:
         return 0.5 ** (max(age_days, 0) / self.half_life_days)
+
+
+NO_DECAY = Model(half_life_days=math.inf, practice_effect=0.0)  # plain counts
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def priority_from_sums(*, sums: dict[int, Sums], model: Model) -> list[Score]:
             priority=round(s.decayed_errors * (1 - model.practice_effect) ** s.balance, 4),
         )
         for sid, s in sums.items()
-        if s.errors
+        if s.errors and s.last_seen is not None
     ]
 
 
@@ -128,11 +132,11 @@ def priority_scores(*, evidence: Evidence, today: date, model: Model) -> list[Sc
 
 
 def frequency_scores(*, evidence: Evidence) -> list[Score]:
-    sums = sums_from_evidence(evidence=evidence, today=evidence.since, model=Model(1.0, 0.0))
+    sums = sums_from_evidence(evidence=evidence, today=evidence.since, model=NO_DECAY)
     return [
         Score(sid, s.errors, s.last_seen, s.attempts, s.correct)
         for sid, s in sums.items()
-        if s.errors
+        if s.errors and s.last_seen is not None
     ]
 
 

@@ -73,8 +73,12 @@ def recommendations(
     else:
         scores = _frequency(learner_id, last_n_days)
     subs = {s.subcategory_id: _subcategory(s.subcategory_id) for s in scores}
-    scores.sort(key=lambda s: ranking.order_key(s, (subs[s.subcategory_id].category,
-                                                    subs[s.subcategory_id].name)))  # fmt: skip
+
+    def key(score: Score) -> tuple:
+        sub = subs[score.subcategory_id]
+        return ranking.order_key(score, (sub.category, sub.name))
+
+    scores.sort(key=key)
     top = scores[:top_n]
     if not top:
         return []
@@ -88,7 +92,14 @@ def recommendations(
     return [_recommendation(s, subs[s.subcategory_id], practice, pool, window, now) for s in top]
 
 
-def _recommendation(score, sub, practice, pool, window, now) -> Recommendation:
+def _recommendation(
+    score: Score,
+    sub: taxonomy.Subcategory,
+    practice: rotation.Practice,
+    pool: dict[int, list[taxonomy.ExerciseCard]],
+    window: int | None,
+    now: datetime,
+) -> Recommendation:
     attempts, correct = practice.attempts.get(score.subcategory_id, (0, 0))
     score = Score(
         score.subcategory_id, score.errors, score.last_seen, attempts, correct, score.priority

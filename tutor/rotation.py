@@ -51,8 +51,14 @@ class Practice:
 
 
 def practice_get(
-    *, learner_id: uuid.UUID, exercise_ids: Iterable[int], subcategory_ids: Iterable[int], since
+    *,
+    learner_id: uuid.UUID,
+    exercise_ids: Iterable[int],
+    subcategory_ids: Iterable[int],
+    since: date | datetime,
 ) -> Practice:
+    """The learner's level, the last attempt and last correct one per exercise, and attempts per
+    subcategory since `since`. One statement; bounded by the exercises and subcategories asked."""
     params = {
         "learner": str(learner_id),
         "exercises": "{" + ",".join(map(str, exercise_ids)) + "}",
