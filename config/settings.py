@@ -133,6 +133,13 @@ TUTOR_FOLD_SETTLE_SECONDS = env.float(
     "TUTOR_FOLD_SETTLE_SECONDS", default=max(5.0, 2 * REDIS_SOCKET_TIMEOUT)
 )
 TAXONOMY_CACHE_SECONDS = env.float("TAXONOMY_CACHE_SECONDS", default=60.0)
+# Learning (tutor/ranking.py, tutor/rotation.py): evidence halves in weight every half-life; a
+# correct answer multiplies a skill's priority by 1 - effect, a wrong one divides by it.
+TUTOR_PRIORITY_HALF_LIFE_DAYS = env.float("TUTOR_PRIORITY_HALF_LIFE_DAYS", default=7.0)
+TUTOR_PRIORITY_HORIZON_DAYS = env.int("TUTOR_PRIORITY_HORIZON_DAYS", default=90)
+TUTOR_PRIORITY_PRACTICE_EFFECT = env.float("TUTOR_PRIORITY_PRACTICE_EFFECT", default=0.1)
+TUTOR_REPEAT_AFTER_DAYS = env.float("TUTOR_REPEAT_AFTER_DAYS", default=3.0)
+TUTOR_ATTEMPT_MAX_AGE_DAYS = env.int("TUTOR_ATTEMPT_MAX_AGE_DAYS", default=30)
 DIALOGS_CONSENT_TTL_HOURS = env.int("DIALOGS_CONSENT_TTL_HOURS", default=168)
 QUIZ_BROADCAST_INTERVAL = env.float("QUIZ_BROADCAST_INTERVAL", default=0.1)  # <= 10 msgs/s/quiz
 QUIZ_LIVE_BOARD_SIZE = env.int("QUIZ_LIVE_BOARD_SIZE", default=10)  # entries per live message
