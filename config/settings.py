@@ -73,7 +73,9 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of DRF's and drf-spectacular's pages (CSP nonces): searched before the apps'
+        # own template dirs, where `config` comes after the packages it overrides.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
