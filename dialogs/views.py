@@ -11,6 +11,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from config import replica
 from config.api import HasRole
 from config.openapi import error_responses
 from config.throttling import ScopedRedisRateThrottle
@@ -69,7 +70,7 @@ class _WriteView(APIView):
         )
 
 
-class DialogDetailView(_WriteView):
+class DialogDetailView(replica.ReplicaReadMixin, _WriteView):
     """POST stores (ingest), GET reads if consented (analyst), DELETE erases (ingest)."""
 
     @extend_schema(
@@ -155,7 +156,7 @@ class ConsentRecordView(_WriteView):
         return Response(DialogSerializer(dialog).data)
 
 
-class DialogListView(APIView):
+class DialogListView(replica.ReplicaReadMixin, APIView):
     permission_classes = [HasRole("analyst")]
 
     @extend_schema(
