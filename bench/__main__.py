@@ -3,7 +3,8 @@
 Starts the system as `make run` does (gunicorn, daphne, Celery worker and beat) on real
 PostgreSQL and Redis, in its own database (`lingua_bench`) and Redis database (3), loads the data
 it needs once (later runs reuse it), and prints one markdown table, also written to
-bench/results.md. Load comes from wrk (bounded request budgets) and asyncio websocket clients in
+bench/results.md (`python -m bench 7` measures only row 7 and keeps the other rows' last
+results). Load comes from wrk (bounded request budgets) and asyncio websocket clients in
 separate processes, on loopback only.
 """
 
@@ -56,12 +57,17 @@ def configure(stack: services.Stack) -> None:
     django.setup()
 
 
-def main() -> int:
+def main(only: set[str]) -> int:
+    """`only`: row numbers to measure (`python -m bench 7`); the table keeps the other rows'
+    last results. Empty: every row."""
     started = time.monotonic()
     stack = bench_stack()
     configure(stack)
-    from bench import data, report, rows
+    from bench import data, multinode, report, rows, storage
     from bench.system import RssSampler, System
+
+    def wanted(*numbers: str) -> bool:
+        return not only or bool(only & set(numbers))
 
     system = System(stack, port=PORT, baseline_port=BASELINE_PORT)
     try:
@@ -74,21 +80,33 @@ def main() -> int:
         from config import redis as app_redis
 
         app_redis.client().flushdb()
-        learners = data.tutor_seed(log)
-        data.dialogs_seed(system.manage, log)
+        learners = data.tutor_seed(log) if wanted("1", "2") else {}
+        if wanted("3"):
+            data.dialogs_seed(system.manage, log)
         table = report.Table()
-        rows.flush(table, data.flush_seed(log), log)  # in-process, before beat could take it
+        if wanted("5"):
+            rows.flush(table, data.flush_seed(log), log)  # in-process, before beat could take it
 
         log("starting gunicorn, daphne, celery worker and beat, and the baseline")
         system.start()
         sampler = RssSampler(system)
         sampler.run_in_background()
-        baseline = rows.baseline(table, system, log)
-        rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
-        rows.recommendations(table, system, tokens["analyst"], learners, log)
-        rows.dialog_listing(table, system, tokens["analyst"], log)
-        rows.live_leaderboard(table, system, tokens["staff"], log)
-        rows.memory(table, sampler.stop(), RESULTS)
+        if wanted("0", "1"):
+            baseline = rows.baseline(table, system, log)
+        if wanted("1"):
+            rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
+        if wanted("2"):
+            rows.recommendations(table, system, tokens["analyst"], learners, log)
+        if wanted("3"):
+            rows.dialog_listing(table, system, tokens["analyst"], log)
+        if wanted("8"):
+            storage.row(table, log)
+        if wanted("4"):
+            rows.live_leaderboard(table, system, tokens["staff"], log)
+        if wanted("7"):
+            multinode.row(table, system, tokens["staff"], log)
+        if not only:
+            rows.memory(table, sampler.stop(), RESULTS)
     finally:
         system.stop()
         stack.stop_started()
@@ -97,12 +115,13 @@ def main() -> int:
 
     minutes = (time.monotonic() - started) / 60
     text = table.render(
-        machine=machine(), when=datetime.now(UTC), minutes=minutes, previous=RESULTS
-    )
+        machine=machine(), when=datetime.now(UTC), minutes=minutes, previous=RESULTS,
+        partial=bool(only),
+    )  # fmt: skip
     RESULTS.write_text(text)
     print(text)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(set(sys.argv[1:])))
