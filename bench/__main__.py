@@ -1,8 +1,9 @@
 """`make bench`: the headline numbers beside the framework's ceiling, measured in one run.
 
 Starts the system as `make run` does (gunicorn, daphne, Celery worker and beat) on real
-PostgreSQL and Redis, in its own database (`lingua_bench`) and Redis database (3), loads the data
-it needs once (later runs reuse it), and prints one markdown table, also written to
+PostgreSQL, in its own database (`lingua_bench`), and on its own Redis server
+(bench/private_redis.py, database 3), loads the data it needs once (later runs reuse it), and
+prints one markdown table, also written to
 bench/results.md (`python -m bench 7` measures only row 7 and keeps the other rows' last
 results). Load comes from wrk (bounded request budgets) and asyncio websocket clients in
 separate processes, on loopback only.
@@ -27,13 +28,15 @@ def log(message: str) -> None:
 
 
 def bench_stack() -> services.Stack:
+    from bench import private_redis
+
     stack = services.ensure()
     parts = urlsplit(stack.database_url)
     database_url = urlunsplit(parts._replace(path="/lingua_bench"))
     services.ensure_database(database_url)
     return services.Stack(
         database_url=database_url,
-        redis_url=services.with_redis_db(stack.redis_url, 3),
+        redis_url=services.with_redis_db(private_redis.start(), 3),
         started=stack.started,
     )
 
@@ -110,6 +113,9 @@ def main(only: set[str]) -> int:
     finally:
         system.stop()
         stack.stop_started()
+        from bench import private_redis
+
+        private_redis.stop()
 
     from bench.system import machine
 
@@ -120,6 +126,9 @@ def main(only: set[str]) -> int:
     )  # fmt: skip
     RESULTS.write_text(text)
     print(text)
+    from bench import capacity
+
+    capacity.main(["--write"])  # the README's capacity model follows the new numbers
     return 0
 
 

@@ -153,7 +153,7 @@ def render(m: Measured, a: dict = ASSUMPTIONS) -> str:
     ing, rec, ans = m.ingest, m.recommend, m.answer
     lines = [
         START,
-        f"Inputs: `bench/results.md`, {m.heading.split('. Rows')[0]}.",
+        f"Inputs: `bench/results.md`, {m.heading.split(' Rows ')[0].rstrip('.')}.",
         "",
         "| path | peak load | CPU per request (web / Postgres / Redis) | source |",
         "| --- | --- | --- | --- |",
@@ -183,8 +183,7 @@ def render(m: Measured, a: dict = ASSUMPTIONS) -> str:
         f"{m.bytes_per['error']:.0f} B per row {c('8')}), "
         f"{_n(bytes_day * a['retention_days'] / 2**40)} TiB for {a['retention_days']} days. "
         "Analyst reads go to replicas.",
-        f"- **Redis**: {redis_share:.0%} of one command thread at peak (an upper bound: the bench "
-        "server was shared).",
+        f"- **Redis**: {redis_share:.0%} of one command thread at peak.",
         "",
         _first_to_saturate(pg_cores / a["host_cores"], redis_share, bytes_day),
         END,

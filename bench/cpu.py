@@ -4,8 +4,8 @@
 - web / ws / worker: the bench's own processes (each master with its children).
 - postgres: the server backends connected to the bench database (process titles name it).
   Background work of the server (WAL writer, checkpointer, autovacuum) is not in it.
-- redis: the server's own CPU counters (INFO cpu). The server may be shared with other clients
-  on this machine, so this is an upper bound.
+- redis: the server's own CPU counters (INFO cpu), on the bench's own server
+  (bench/private_redis.py), so nobody else's commands are in it.
 """
 
 from __future__ import annotations

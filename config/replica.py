@@ -112,20 +112,22 @@ def replica_status(*, refresh: bool = False) -> Verdict:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute(STATUS_SQL)
             standby, replayed, caught_up, lag = cursor.fetchone()
-        verdict = verdict_from_status(
-            standby=standby,
-            replayed=replayed,
-            caught_up=caught_up,
-            lag=lag,
-            max_lag=settings.DATABASE_REPLICA_MAX_LAG,
-        )
     except _FAILURES as exc:
-        logger.warning("replica unavailable, reading the primary: %s", exc)
-        verdict = mark_down()
-    if not verdict.healthy:
-        logger.info("replica not used: lagging beyond %ss", settings.DATABASE_REPLICA_MAX_LAG)
-    _last["verdict"] = verdict
-    return verdict
+        if verdict.healthy or verdict is DOWN:  # on a change, and the first time
+            logger.warning("replica unavailable, reading the primary: %s", exc)
+        return mark_down()
+    fresh = verdict_from_status(
+        standby=standby,
+        replayed=replayed,
+        caught_up=caught_up,
+        lag=lag,
+        max_lag=settings.DATABASE_REPLICA_MAX_LAG,
+    )
+    if fresh.healthy != verdict.healthy:  # log changes, not every check
+        state = "in use" if fresh.healthy else "not used"
+        logger.warning("replica %s (replay lag %s s)", state, lag)
+    _last["verdict"] = fresh
+    return fresh
 
 
 def mark_down() -> Verdict:
