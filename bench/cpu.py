@@ -58,30 +58,49 @@ class Usage:
 
 
 class Meter:
-    """`with Meter(system) as usage:` fills `usage` when the block ends."""
+    """`with Meter(system) as usage:` fills `usage` when the block ends.
 
-    def __init__(self, system: System) -> None:
+    The system's idle CPU (Celery polling its broker, beat, Redis's own timers, pub/sub
+    listeners) is sampled for `idle_seconds` first and its rate taken off the window, so that
+    a lightly loaded row does not bill that background to each of its few requests.
+    """
+
+    def __init__(self, system: System, *, idle_seconds: float = 3.0) -> None:
         self.system = system
         self.database = system.env["DATABASE_URL"].rsplit("/", 1)[-1]
+        self.idle_seconds = idle_seconds
         self.usage = Usage()
 
-    def _own(self) -> dict[str, float]:
-        return {
+    def _sample(self) -> tuple[float, dict[str, float], dict[int, float], float]:
+        own = {
             name: sum(_cpu(p) for p in procs)
             for name, procs in self.system.server_processes().items()
         }
+        return time.monotonic(), own, _postgres_backends(self.database), _redis_cpu()
+
+    @staticmethod
+    def _spent(before, after) -> tuple[float, dict[str, float]]:
+        (t0, own0, pg0, redis0), (t1, own1, pg1, redis1) = before, after
+        roles: dict[str, float] = {}
+        for name, total in own1.items():  # ws1, ws2 ... add up to ws
+            role = name.rstrip("0123456789")
+            roles[role] = roles.get(role, 0.0) + total - own0.get(name, 0.0)
+        roles["postgres"] = sum(total - pg0.get(pid, 0.0) for pid, total in pg1.items())
+        roles["redis"] = redis1 - redis0
+        return t1 - t0, roles
 
     def __enter__(self) -> Usage:
-        self.started = time.monotonic()
-        self.own, self.pg, self.redis = self._own(), _postgres_backends(self.database), _redis_cpu()
+        idle_from = self._sample()
+        time.sleep(self.idle_seconds)
+        self.start = self._sample()
+        self.idle = self._spent(idle_from, self.start)
         return self.usage
 
     def __exit__(self, *exc: object) -> None:
-        own, pg = self._own(), _postgres_backends(self.database)
-        roles = {name.rstrip("0123456789"): 0.0 for name in own}
-        for name, total in own.items():  # ws1, ws2 ... add up to ws
-            roles[name.rstrip("0123456789")] += total - self.own.get(name, 0.0)
-        roles["postgres"] = sum(total - self.pg.get(pid, 0.0) for pid, total in pg.items())
-        roles["redis"] = _redis_cpu() - self.redis
-        self.usage.roles = roles
-        self.usage.seconds = time.monotonic() - self.started
+        seconds, roles = self._spent(self.start, self._sample())
+        idle_seconds, idle = self.idle
+        self.usage.seconds = seconds
+        self.usage.roles = {
+            role: max(0.0, spent - idle.get(role, 0.0) / idle_seconds * seconds)
+            for role, spent in roles.items()
+        }
