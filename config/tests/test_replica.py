@@ -11,6 +11,7 @@ import contextlib
 import copy
 
 import pytest
+import redis
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
@@ -204,3 +205,32 @@ def test_replica_failing_mid_request_is_answered_from_the_primary(mirror, analys
     assert body["count"] == 1
     assert _dialog_sql(on_primary)
     assert replica._last["verdict"].healthy is False
+
+
+@pytest.fixture
+def redis_down(monkeypatch):
+    """The app's Redis client pointed at a port nothing listens on."""
+    dead = redis.Redis(port=free_port(), socket_timeout=0.5, socket_connect_timeout=0.5)
+    monkeypatch.setattr(app_redis, "client", lambda: dead)
+
+
+def test_fence_unreadable_sends_the_list_to_the_primary(mirror, analyst_client, redis_down):
+    _consented("d-1")
+
+    on_replica, on_primary, body = _list_queries(analyst_client)
+
+    assert body["count"] == 1
+    assert _dialog_sql(on_primary)
+    assert not _dialog_sql(on_replica)
+
+
+def test_revocation_that_cannot_record_the_fence_answers_503(mirror, ingest_client, redis_down):
+    _consented("d-1")
+    # A 5xx is reported through got_request_exception, which the test client would re-raise.
+    ingest_client.raise_request_exception = False
+
+    response = ingest_client.post("/consents/d-1", False, format="json")
+
+    assert response.status_code == 503, response.content
+    assert response.json()["errors"][0]["code"] == "redis_unavailable"
+    assert not Dialog.objects.filter(dialog_id="d-1").exists()  # the erasure itself committed
