@@ -57,6 +57,10 @@ class Usage:
         return f"CPU per {what}: " + ", ".join(parts)
 
 
+# Requests a previous load left queued (a warm-up's last connections) finish within this.
+SETTLE_SECONDS = 2.0
+
+
 class Meter:
     """`with Meter(system) as usage:` fills `usage` when the block ends.
 
@@ -90,6 +94,7 @@ class Meter:
         return t1 - t0, roles
 
     def __enter__(self) -> Usage:
+        time.sleep(SETTLE_SECONDS)
         idle_from = self._sample()
         time.sleep(self.idle_seconds)
         self.start = self._sample()
