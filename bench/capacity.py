@@ -178,12 +178,14 @@ def render(m: Measured, a: dict = ASSUMPTIONS) -> str:
         f"- **websockets**: {ws_processes} daphne processes ({m.sockets_per_process:,} sockets "
         f"each as measured {c('7')}, worst p99 there {m.ws_p99_ms:.0f} ms), "
         f"{math.ceil(ws_processes / (a['host_cores'] * a['core_utilisation']))} host(s).",
-        f"- **Postgres primary**: {_n(pg_cores)} cores; {_n(bytes_day / 2**30)} GiB/day of "
+        f"- **Postgres primary**: {_n(pg_cores)} cores ({pg_cores / a['host_cores']:.0%} of one "
+        f"host); {_n(bytes_day / 2**30)} GiB/day of "
         f"utterances and errors ({m.bytes_per['utterance']:.0f} B and "
         f"{m.bytes_per['error']:.0f} B per row {c('8')}), "
         f"{_n(bytes_day * a['retention_days'] / 2**40)} TiB for {a['retention_days']} days. "
         "Analyst reads go to replicas.",
-        f"- **Redis**: {redis_share:.0%} of one command thread at peak.",
+        f"- **Redis**: {redis_share:.0%} of one command thread at peak: at least "
+        f"{math.ceil(redis_share)} Redis Cluster master(s) for the counters and boards.",
         "",
         _first_to_saturate(pg_cores / a["host_cores"], redis_share, bytes_day),
         END,
