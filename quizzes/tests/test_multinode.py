@@ -121,6 +121,10 @@ def test_two_websocket_servers_every_client_gets_every_update_and_the_final_boar
     try:
         for w in watchers:
             assert w.connected.wait(15), f"watcher on server {w.server} did not connect"
+        # Each holds its snapshot (no answers yet) before the first answer.
+        servers.wait_until(
+            lambda: all(w.answered() for w in watchers), timeout=15, what="every snapshot"
+        )
 
         # One answer at a time: each is a distinct board that every client must receive.
         stepped = PLAYERS * 2
