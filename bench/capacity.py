@@ -75,6 +75,8 @@ def measured(text: str) -> Measured:
     clients = re.findall(r"node\d: ([\d,]+) clients", rows["7"])
     p99s = [float(v) for v in re.findall(r"clients, p50 \d+ ms, p99 (\d+) ms", rows["7"])]
     flush = re.search(r"([\d.]+) s \(([\d,]+) increments", rows["5"])
+    if flush is None:
+        raise SystemExit("bench row 5 has no flush time: run `make bench`")
     sizes = re.findall(r"(\w+) ([\d,]+) B \(", rows["8"])
     return Measured(
         heading=text.split(report.START, 1)[1].strip().splitlines()[0],
@@ -129,7 +131,8 @@ def cores(m: Measured, load: Load) -> dict[str, float]:
 
 
 def _bench_cores(m: Measured) -> int:
-    return int(re.search(r"on (\d+) cores", m.heading).group(1))
+    found = re.search(r"on (\d+) cores", m.heading)
+    return int(found.group(1)) if found else 2
 
 
 def _n(x: float) -> str:

@@ -91,6 +91,7 @@ def run(system: System, staff: str, *, participants: int = 100, rate: float = 50
         used = [_cpu(proc) - b for (_, _, proc), b in zip(daphnes, before, strict=True)]
         results = []
         for (out, watcher), (name, _, _), spent in zip(watchers, daphnes, used, strict=True):
+            assert watcher.stdin is not None  # started with stdin=PIPE
             watcher.stdin.write("STOP\n")
             watcher.stdin.flush()
             watcher.wait(timeout=120)
