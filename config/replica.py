@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponseBase
 
 from config import redis as app_redis
@@ -75,6 +76,11 @@ def configured() -> bool:
 def read_alias() -> str | None:
     """Where the current request reads REPLICA_APPS from (the router asks); None: the primary."""
     return _read_alias.get()
+
+
+def read_connection() -> BaseDatabaseWrapper:
+    """The connection for a raw-SQL read of REPLICA_APPS' tables (the ORM asks the router)."""
+    return connections[read_alias() or DEFAULT_DB_ALIAS]
 
 
 @dataclass(frozen=True)

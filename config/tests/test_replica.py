@@ -148,6 +148,17 @@ def test_learner_detail_reads_the_replica(mirror, analyst_client):
     assert any(Learner._meta.db_table in q["sql"] for q in on_replica.captured_queries)
 
 
+@pytest.mark.parametrize("view", ["progress", "attempts"])
+def test_learner_progress_and_attempts_read_the_replica(mirror, analyst_client, view):
+    learner = LearnerFactory()
+
+    with CaptureQueriesContext(connections[replica.REPLICA]) as on_replica:
+        response = analyst_client.get(f"/api/users/{learner.id}/{view}")
+
+    assert response.status_code == 200, response.content
+    assert any("tutor_" in q["sql"] for q in on_replica.captured_queries)
+
+
 def test_writes_and_generate_exercise_stay_on_the_primary(mirror, ingest_client, analyst_client):
     learner = LearnerFactory()
 
