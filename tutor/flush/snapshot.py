@@ -48,19 +48,20 @@ def new_flush_id(shard: int, label: str | None = None) -> str:
     return counters.flush_id_new(shard, label)
 
 
-def dirty_shards() -> list[int]:
-    """Shards with dirty learners, one pipelined SCARD each."""
+def _dirty_sizes() -> list[int]:
+    """SCARD of every shard's dirty set, in one pipeline."""
     pipe = counters.client().pipeline(transaction=False)
     for shard in range(counters.SHARDS):
         pipe.scard(counters.dirty_key(shard))
-    return [shard for shard, n in enumerate(app_redis.pipeline_execute(pipe)) if n]
+    return app_redis.pipeline_execute(pipe)
+
+
+def dirty_shards() -> list[int]:
+    return [shard for shard, n in enumerate(_dirty_sizes()) if n]
 
 
 def dirty_count() -> int:
-    pipe = counters.client().pipeline(transaction=False)
-    for shard in range(counters.SHARDS):
-        pipe.scard(counters.dirty_key(shard))
-    return sum(app_redis.pipeline_execute(pipe))
+    return sum(_dirty_sizes())
 
 
 def snapshot_move(*, flush_id: str, limit: int) -> list[str]:
