@@ -49,14 +49,6 @@ def error_counts_flush(
     return result
 
 
-def flush_batch(*, limit: int, shard: int) -> tuple[int, int]:
-    """One batch of one shard: move, read, apply, delete. Returns (learners, increments)."""
-    flush_id = snapshot.new_flush_id(shard)
-    if not snapshot.snapshot_move(flush_id=flush_id, limit=limit):
-        return 0, 0
-    return _apply_and_delete(flush_id, snapshot.snapshot_read(flush_id=flush_id))
-
-
 def _moved_batches(*, batch_size: int, max_batches: int) -> Iterator[tuple[str, dict[str, Tally]]]:
     """Batches moved aside and read, shard after shard, each shard until it has no dirty
     learner left; at most `max_batches` moves in all."""
