@@ -35,6 +35,19 @@ class Quiz(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class Mode(models.TextChoices):
+        SELF_PACED = "self_paced", "Self-paced"
+        HOSTED = "hosted", "Hosted (live, host-paced)"
+
+    class Phase(models.TextChoices):
+        """A hosted game's phase (quizzes/game.py moves it; self-paced quizzes stay in lobby)."""
+
+        LOBBY = "lobby", "Lobby"
+        QUESTION = "question", "Question open"
+        REVEAL = "reveal", "Answer revealed"
+        LEADERBOARD = "leaderboard", "Leaderboard"
+        FINISHED = "finished", "Finished"
+
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     code = models.CharField(
@@ -51,6 +64,24 @@ class Quiz(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SELF_PACED)
+    close_when_all_answered = models.BooleanField(
+        default=True, help_text="Hosted: a question closes early once every player has answered."
+    )
+    auto_reveal = models.BooleanField(
+        default=True, help_text="Hosted: reveal the answer as soon as the question closes."
+    )
+    late_join = models.BooleanField(
+        default=True, help_text="Hosted: players may join after the start (with 0 points)."
+    )
+    # Hosted game state: changed only by quizzes/game.py, under a row lock on this quiz.
+    phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.LOBBY)
+    question_index = models.PositiveIntegerField(null=True, blank=True, help_text="0-based.")
+    question_opened_at = models.DateTimeField(null=True, blank=True)
+    question_deadline = models.DateTimeField(null=True, blank=True)
+    # +1 on every game change: clients drop an event older than the state they hold.
+    game_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -149,6 +180,8 @@ class Answer(models.Model):
     result = models.CharField(max_length=10, choices=Result.choices)
     points = models.PositiveIntegerField()
     answered_at = models.DateTimeField()
+    # From when the question was served (self-paced) or opened (hosted), by the server's clock.
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["answered_at", "id"]

@@ -54,3 +54,13 @@ def correct_choice(question: Question) -> Choice:
 
 def wrong_choice(question: Question) -> Choice:
     return question.choices.filter(correct=False).first()
+
+
+def hosted_quiz(*, questions: int = 2, time_limit: int = 20, **settings: bool) -> Quiz:
+    """An open hosted quiz in its lobby (questions as in `quiz_with_questions`)."""
+    quiz = quiz_with_questions(questions=questions, time_limit=time_limit)
+    quiz.mode = Quiz.Mode.HOSTED
+    for field, value in settings.items():
+        setattr(quiz, field, value)
+    quiz.save()
+    return quiz
