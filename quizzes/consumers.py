@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from quizzes import fanout, selectors
+from quizzes import fanout, gamesocket, selectors
 
 CLOSE_UNKNOWN_QUIZ = 4404
 
@@ -39,3 +39,5 @@ class LeaderboardConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ping":  # keep-alive through proxies that drop idle connections
             await self.send(text_data='{"type":"pong"}')
+        elif text_data and self.hub is not None:
+            await gamesocket.receive(self, text_data)

@@ -24,11 +24,9 @@ from functools import partial
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from config import redis as app_redis
 from config.errors import ApplicationError
 from quizzes import events, gamestate, leaderboard, metrics, services
 from quizzes.models import Answer, Choice, Participant, Question, Quiz
-
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +113,7 @@ def game_end(*, code: str) -> Quiz:
 
 
 def game_finish_locked(quiz: Quiz) -> None:
-    """For a hosted quiz being closed by other means (admin, status PATCH); caller holds the lock."""
+    """A hosted quiz closed by other means (admin, status PATCH). The caller holds the lock."""
     if quiz.phase != Phase.FINISHED:
         _finish(quiz)
 
@@ -201,23 +199,20 @@ def _changed(quiz: Quiz, *, board: bool = False) -> None:
     quiz.save(update_fields=GAME_FIELDS)
     transaction.on_commit(partial(_publish, quiz_id=quiz.pk, board=board))
     if quiz.phase == Phase.QUESTION:
-        transaction.on_commit(
-            partial(_arm_deadline, code=quiz.code, version=quiz.game_version, eta=quiz.question_deadline)
-        )  # fmt: skip
+        arm = partial(
+            _arm_deadline, code=quiz.code, version=quiz.game_version, eta=quiz.question_deadline
+        )
+        transaction.on_commit(arm)
 
 
 def _publish(*, quiz_id: int, board: bool) -> None:
     """After commit: the state as it is now (a later move may already be in it: clients keep
-    the highest version), with the leaderboard refreshed in the same Redis round trip."""
+    the highest version), after the leaderboard has taken this round's points."""
     quiz = Quiz.objects.filter(pk=quiz_id).first()
     if quiz is None:
         return
     if board:  # first, so that the state's leaderboard and every rank include this round
-        pipe = app_redis.client().pipeline()
-        rows = gamestate.board_rows(quiz)
-        for start in range(0, len(rows), 1000):
-            leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=rows[start : start + 1000])
-        pipe.execute()
+        leaderboard.rebuild(code=quiz.code, epoch=quiz.created_at, rows=gamestate.board_rows(quiz))
     events.game(None, code=quiz.code, state=gamestate.public_state(quiz))
 
 
@@ -253,6 +248,10 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM quizzes_quiz WHERE id = %s FOR SHARE", [participant.quiz_id])
     quiz = Quiz.objects.get(pk=participant.quiz_id)
+    if quiz.mode != Quiz.Mode.HOSTED:
+        raise ApplicationError(
+            "quiz_not_hosted", "This quiz is self-paced: answer with POST /answers.", status=409
+        )
     if quiz.phase != Phase.QUESTION:
         raise ApplicationError(
             "question_not_open", f"No question is open (the game is in {quiz.phase}).", status=409
@@ -270,8 +269,14 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
     now = timezone.now()
     elapsed = (now - quiz.question_opened_at).total_seconds()
     late = now > quiz.question_deadline
-    points = 0 if late else services.answer_points(correct=choice.correct, elapsed=elapsed, time_limit=question.time_limit)  # fmt: skip
-    result = Answer.Result.LATE if late else (Answer.Result.CORRECT if choice.correct else Answer.Result.WRONG)  # fmt: skip
+    points = 0
+    if not late:
+        points = services.answer_points(
+            correct=choice.correct, elapsed=elapsed, time_limit=question.time_limit
+        )
+    result = Answer.Result.CORRECT if choice.correct else Answer.Result.WRONG
+    if late:
+        result = Answer.Result.LATE
     answer = Answer.objects.create(
         participant=participant, question=question, choice=choice, correct=choice.correct,
         result=result, points=points, answered_at=now, response_ms=max(0, round(elapsed * 1000)),

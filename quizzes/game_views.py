@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import HasRole
-from config.openapi import error_responses
 from config.errors import ApplicationError
+from config.openapi import error_responses
 from quizzes import game, gamestate, results, selectors, views
 from quizzes import serializers as s
 from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
@@ -35,7 +35,10 @@ class _GameMoveView(APIView):
         return Response(gamestate.public_state(quiz))
 
 
-_MOVE_SCHEMA = {"request": None, "responses": {200: s.GameStateOutput, **error_responses(401, 403, 404, 409)}}  # fmt: skip
+_MOVE_SCHEMA = {
+    "request": None,
+    "responses": {200: s.GameStateOutput, **error_responses(401, 403, 404, 409)},
+}
 
 
 class GameStartView(_GameMoveView):
@@ -128,7 +131,12 @@ class ResultsCSVRenderer(renderers.BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: object, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:  # fmt: skip
+    def render(
+        self,
+        data: object,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code >= 400:
             response["Content-Type"] = "application/json"  # errors keep the one error shape

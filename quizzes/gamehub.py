@@ -107,7 +107,7 @@ class GameRelay:
                 text = json.dumps(states[pid])
                 try:
                     await socket.base_send({"type": "websocket.send", "text": text})
-                except Exception:  # noqa: S112 - a socket closing mid-send is not our problem
+                except Exception:
                     continue
 
     def joined(self) -> None:

@@ -23,7 +23,11 @@ PODIUM = 3
 def current_question_id(quiz: Quiz) -> int | None:
     if quiz.question_index is None:
         return None
-    ids = Question.objects.filter(quiz_id=quiz.pk).order_by("order", "id").values_list("pk", flat=True)
+    ids = (
+        Question.objects.filter(quiz_id=quiz.pk)
+        .order_by("order", "id")
+        .values_list("pk", flat=True)
+    )
     return ids[quiz.question_index]
 
 
@@ -51,10 +55,11 @@ def _question(question_id: int) -> dict:
 
 
 def _reveal(question_id: int) -> dict:
-    counts = dict.fromkeys(Choice.objects.filter(question_id=question_id).order_by("id").values_list("pk", flat=True), 0)  # fmt: skip
+    choices = Choice.objects.filter(question_id=question_id).order_by("id")
+    counts = dict.fromkeys(choices.values_list("pk", flat=True), 0)
     for choice_id, n in _choice_counts(question_id):
         counts[choice_id] = n
-    correct = Choice.objects.filter(question_id=question_id, correct=True).values_list("pk", flat=True).first()  # fmt: skip
+    correct = choices.filter(correct=True).values_list("pk", flat=True).first()
     return {
         "correct_choice_id": correct,
         "counts": [{"choice_id": c, "count": n} for c, n in counts.items()],

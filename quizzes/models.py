@@ -11,7 +11,6 @@ import secrets
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a projector.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -129,6 +128,9 @@ class Choice(models.Model):
 class Participant(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="participants")
     nickname = models.CharField(max_length=40)
+    # quizzes/nicknames.py: equal keys are the same name, equal skeletons look the same.
+    nickname_key = models.CharField(max_length=160)
+    nickname_skeleton = models.CharField(max_length=160)
     # sha256 of the bearer secret: the secret itself is shown once, at join.
     token_hash = models.CharField(max_length=64, unique=True)
     score = models.PositiveIntegerField(default=0)
@@ -141,8 +143,12 @@ class Participant(models.Model):
         ordering = ["-score", "reached_score_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                "quiz", Lower("nickname"), name="quizzes_participant_nickname_ci_unique"
-            )
+                fields=["quiz", "nickname_key"], name="quizzes_participant_nickname_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["quiz", "nickname_skeleton"],
+                name="quizzes_participant_nickname_skeleton_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,9 @@ as bad as two that are the same. Three layers:
 - `clean` rejects what cannot be seen or steers rendering: control, format (zero-width, bidi),
   private-use, unassigned and invisible filler characters (400), and names with nothing visible.
   It returns the NFKC form, so full-width or ligature letters are stored as their plain letters.
-- `key` (NFKC + case folding) is unique per quiz: "Ada", "ADA" and "Ａｄａ" are one name.
+- `key` (NFKC + case folding) is unique per quiz: "Ada", "ADA" and full-width "Ada" are one.
 - `skeleton` maps every character to one representative of its homoglyph class (Unicode's
-  confusables data, as shipped by confusable-homoglyphs), so Cyrillic "а" and Latin "a", or
+  confusables data, as shipped by confusable-homoglyphs), so Cyrillic "\u0430" and Latin "a", or
   "l" and "1", share a skeleton; it is unique per quiz too (409 `nickname_confusable`).
 """
 
@@ -55,9 +55,7 @@ def clean(raw: str) -> str:
     if not any(unicodedata.category(c)[0] in "LNPS" for c in nickname):
         raise ApplicationError("required", "Choose a nickname.", attr="nickname")
     if len(nickname) > MAX_LENGTH:
-        raise ApplicationError(
-            "max_length", f"At most {MAX_LENGTH} characters.", attr="nickname"
-        )
+        raise ApplicationError("max_length", f"At most {MAX_LENGTH} characters.", attr="nickname")
     return nickname
 
 
@@ -67,7 +65,7 @@ def key(nickname: str) -> str:
 
 
 def skeleton(nickname: str) -> str:
-    """Equal skeletons look alike. Case-folded afterwards, so "Ada" and "аda" compare too."""
+    """Equal skeletons look alike. Case-folded afterwards, so "Ada" and "\u0430da" compare too."""
     classes = _homoglyph_classes()
     folded = "".join(classes.get(c, c) for c in unicodedata.normalize("NFKC", nickname))
     return "".join(classes.get(c, c) for c in key(folded))

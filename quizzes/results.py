@@ -43,7 +43,9 @@ def quiz_results(*, quiz: Quiz) -> dict:
         "title": quiz.title,
         "mode": quiz.mode,
         "status": quiz.status,
-        "questions": [{"id": q.pk, "number": n, "text": q.text} for n, q in enumerate(questions, 1)],
+        "questions": [
+            {"id": q.pk, "number": n, "text": q.text} for n, q in enumerate(questions, 1)
+        ],
         "players": players,
     }
 

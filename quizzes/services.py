@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from config import redis as app_redis
 from config.errors import ApplicationError
-from quizzes import events, leaderboard, metrics
+from quizzes import events, joining, leaderboard, metrics
 from quizzes.models import (
     Answer,
     Choice,
@@ -208,12 +208,14 @@ def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
         raise ApplicationError(
             "quiz_not_open", f"This quiz is {quiz.status}, not open.", status=409
         )
+    fields = joining.nickname_fields(nickname)  # 400 for invisible or control characters
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
+            joining.join_admit(quiz=quiz)  # late join (hosted) and the per-quiz cap
             participant = Participant.objects.create(
                 quiz=quiz,
-                nickname=nickname,
+                **fields,
                 token_hash=token_hash(token),
                 reached_score_at=timezone.now(),
             )
@@ -221,14 +223,10 @@ def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
                 partial(_board_store_and_signal, quiz=quiz, row=_row(participant), joined=True)
             )
     except IntegrityError as exc:
-        if "quizzes_participant_nickname_ci_unique" not in str(exc):
+        conflict = joining.nickname_conflict(exc)
+        if conflict is None:
             raise
-        raise ApplicationError(
-            "nickname_taken",
-            "This nickname is taken in this quiz (case-insensitive).",
-            status=409,
-            attr="nickname",
-        ) from exc
+        raise conflict from exc
     metrics.participants_joined.inc()
     return participant, token
 

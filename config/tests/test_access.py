@@ -73,6 +73,14 @@ TABLE = [
     Row("GET",    "/api/quizzes/{code}/next",             (401, 401, 401, 401, 200, 403)),
     Row("POST",   "/api/quizzes/{code}/answers",          (401, 401, 401, 401, 201, 403)),
     Row("GET",    "/api/quizzes/{code}/leaderboard",      (200, 200, 200, 200, 200, 200)),
+    Row("GET",    "/api/quizzes/{code}/results",          (401, 403, 403, 200, 401, 401)),
+    # hosted games (the world's quiz is self-paced: the staff's move is refused with a 409)
+    Row("POST",   "/api/quizzes/{code}/game/start",       (401, 403, 403, 409, 401, 401)),
+    Row("POST",   "/api/quizzes/{code}/game/reveal",      (401, 403, 403, 409, 401, 401)),
+    Row("POST",   "/api/quizzes/{code}/game/next",        (401, 403, 403, 409, 401, 401)),
+    Row("POST",   "/api/quizzes/{code}/game/end",         (401, 403, 403, 409, 401, 401)),
+    Row("GET",    "/api/quizzes/{code}/game",             (409, 409, 409, 409, 409, 409)),
+    Row("POST",   "/api/quizzes/{code}/game/answers",     (401, 401, 401, 401, 409, 403)),
     # platform
     Row("GET",    "/api/me",                              (401, 200, 200, 200, 401, 401)),
     Row("GET",    "/api/schema",                          (200, 200, 200, 200, 200, 200)),
@@ -85,6 +93,8 @@ TABLE = [
     # browser pages: public, their data comes from the API and the websocket
     Row("GET",    "/quizzes/{code}/",                     (200, 200, 200, 200, 200, 200)),
     Row("GET",    "/quizzes/{code}/board",                (200, 200, 200, 200, 200, 200)),
+    # the host's screen needs a staff session (the admin's sign-in), not a token
+    Row("GET",    "/quizzes/{code}/host",                 (302, 302, 302, 302, 302, 302)),
 ]
 # fmt: on
 
@@ -115,6 +125,10 @@ def body_for(row: Row, world: World) -> Any:
         ("PATCH", "/api/quizzes/{code}"): {"title": "Renamed"},
         ("POST", "/api/quizzes/{code}/join"): {"nickname": "newcomer"},
         ("POST", "/api/quizzes/{code}/answers"): {
+            "question_id": question.id,
+            "choice_id": question.choices.get(correct=True).id,
+        },
+        ("POST", "/api/quizzes/{code}/game/answers"): {
             "question_id": question.id,
             "choice_id": question.choices.get(correct=True).id,
         },

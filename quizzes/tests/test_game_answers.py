@@ -8,7 +8,12 @@ from django.utils import timezone
 from config.errors import ApplicationError
 from quizzes import game, gamestate, services
 from quizzes.models import Answer, Quiz
-from quizzes.tests.factories import correct_choice, hosted_quiz, participant_make, wrong_choice
+from quizzes.tests.factories import (
+    correct_choice,
+    hosted_answer,
+    hosted_quiz,
+    participant_make,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +68,7 @@ def test_game_answer_refusals(started):
     ada, _ = participant_make(quiz=started, nickname="ada")
     question = _question(started)
     other = started.questions.exclude(pk=question.pk).first()
-    game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=wrong_choice(question).pk)  # fmt: skip
+    hosted_answer(ada, question, right=False)
     bob, _ = participant_make(quiz=started, nickname="bob")
 
     cases = [
@@ -74,7 +79,9 @@ def test_game_answer_refusals(started):
     codes = []
     for participant, question_id, choice_id in cases:
         with pytest.raises(ApplicationError) as exc_info:
-            game.game_answer_submit(participant=participant, question_id=question_id, choice_id=choice_id)  # fmt: skip
+            game.game_answer_submit(
+                participant=participant, question_id=question_id, choice_id=choice_id
+            )
         codes.append((exc_info.value.status_code, exc_info.value.code))
 
     assert codes == [
@@ -90,7 +97,7 @@ def test_game_answer_outside_a_question_is_409():
     question = quiz.questions.first()
 
     with pytest.raises(ApplicationError) as exc_info:
-        game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+        hosted_answer(ada, question)
 
     assert (exc_info.value.status_code, exc_info.value.code) == (409, "question_not_open")
 
@@ -102,7 +109,9 @@ def test_self_paced_endpoints_refuse_a_hosted_quiz(started):
     with pytest.raises(ApplicationError) as serve:
         services.question_serve(participant=ada)
     with pytest.raises(ApplicationError) as answer:
-        services.answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+        services.answer_submit(
+            participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk
+        )
 
     assert serve.value.code == answer.value.code == "quiz_is_hosted"
 
@@ -110,7 +119,7 @@ def test_self_paced_endpoints_refuse_a_hosted_quiz(started):
 def test_public_state_hides_choices_until_the_reveal(started):
     ada, _ = participant_make(quiz=started, nickname="ada")
     question = _question(started)
-    game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+    hosted_answer(ada, question)
 
     open_state = gamestate.public_state(started)
     game.game_reveal(code=started.code)
@@ -129,7 +138,7 @@ def test_personal_state_shows_the_result_only_from_the_reveal(started):
     ada, _ = participant_make(quiz=started, nickname="ada")
     bob, _ = participant_make(quiz=started, nickname="bob")
     question = _question(started)
-    answer = game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+    answer = hosted_answer(ada, question)
 
     before = gamestate.personal_states(quiz=started, participant_ids=[ada.pk, bob.pk])
     game.game_reveal(code=started.code)
@@ -149,7 +158,7 @@ def test_finished_state_has_the_podium(started):
     players = [participant_make(quiz=started, nickname=n)[0] for n in ("ada", "bob", "cy", "dee")]
     question = _question(started)
     for player in players[:3]:
-        game.game_answer_submit(participant=player, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+        hosted_answer(player, question)
 
     game.game_end(code=started.code)
     game._publish(quiz_id=started.pk, board=True)

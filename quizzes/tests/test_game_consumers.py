@@ -12,7 +12,7 @@ from django.db import connections
 
 from config.errors import ApplicationError
 from quizzes import game, gamestate, routing
-from quizzes.tests.factories import correct_choice, hosted_quiz, participant_make, wrong_choice
+from quizzes.tests.factories import hosted_answer, hosted_quiz, participant_make
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,8 +58,7 @@ def setup(**settings):
 def answer(quiz, participant, right: bool = True):
     quiz.refresh_from_db()
     question = quiz.questions.get(pk=gamestate.current_question_id(quiz))
-    choice = correct_choice(question) if right else wrong_choice(question)
-    return game.game_answer_submit(participant=participant, question_id=question.pk, choice_id=choice.pk)  # fmt: skip
+    return hosted_answer(participant, question, right=right)
 
 
 def move(name: str):
@@ -96,7 +95,7 @@ async def test_illegal_move_sends_nothing():
 
 
 async def test_players_see_counts_not_choices_then_their_own_result():
-    quiz, (ada, ada_token), (bob, bob_token) = await setup()
+    quiz, (ada, ada_token), (_, bob_token) = await setup()
     ada_socket = await connected(quiz.code, ada_token)
     bob_socket = await connected(quiz.code, bob_token)
     await move("start")(code=quiz.code)
@@ -109,8 +108,10 @@ async def test_players_see_counts_not_choices_then_their_own_result():
     ada_you = await next_of(ada_socket, "you")
     bob_you = await next_of(bob_socket, "you")
 
-    assert question["question"]["text"] == "Question 1?" and question["reveal"] is None
-    assert (count["answered"], count["players"]) == (1, 2) and "choice_id" not in count
+    assert question["question"]["text"] == "Question 1?"
+    assert question["reveal"] is None
+    assert (count["answered"], count["players"]) == (1, 2)
+    assert "choice_id" not in count
     assert reveal["reveal"]["correct_choice_id"] == given.choice_id
     assert ada_you["answer"] == {"question_id": given.question_id, "choice_id": given.choice_id,
                                  "correct": True, "points": given.points}  # fmt: skip
@@ -143,8 +144,10 @@ async def test_the_hub_timer_reveals_at_the_deadline_without_a_worker():
 
     revealed = await next_of(socket, "game", timeout=5)
 
-    assert opened["phase"] == "question" and opened["remaining"] <= 1
-    assert revealed["phase"] == "reveal" and revealed["version"] == opened["version"] + 1
+    assert opened["phase"] == "question"
+    assert opened["remaining"] <= 1
+    assert revealed["phase"] == "reveal"
+    assert revealed["version"] == opened["version"] + 1
     await socket.disconnect()
 
 

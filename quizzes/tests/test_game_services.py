@@ -9,11 +9,10 @@ from config.errors import ApplicationError
 from quizzes import game, gamestate, services
 from quizzes.models import Answer, Participant, Quiz
 from quizzes.tests.factories import (
-    correct_choice,
+    hosted_answer,
     hosted_quiz,
     participant_make,
     quiz_with_questions,
-    wrong_choice,
 )
 
 Phase = Quiz.Phase
@@ -114,7 +113,7 @@ def test_game_reveal_applies_the_round_points_once(django_capture_on_commit_call
     bob, _ = participant_make(quiz=quiz, nickname="bob")
     question = _current(quiz)
     with django_capture_on_commit_callbacks(execute=True):
-        game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+        hosted_answer(ada, question)
     ada.refresh_from_db()
     assert ada.score == 0  # nothing moves before the reveal
 
@@ -124,7 +123,8 @@ def test_game_reveal_applies_the_round_points_once(django_capture_on_commit_call
     ada.refresh_from_db()
     bob.refresh_from_db()
     points = Answer.objects.get(participant=ada).points
-    assert points > 900 and (ada.score, ada.answered) == (points, 1)
+    assert points > 900
+    assert (ada.score, ada.answered) == (points, 1)
     assert (bob.score, bob.answered) == (0, 0)
     quiz.refresh_from_db()
     assert quiz.phase == Phase.LEADERBOARD
@@ -162,7 +162,7 @@ def test_game_end_mid_question_keeps_the_answers_given():
     quiz = _at(hosted_quiz(), Phase.QUESTION)
     ada, _ = participant_make(quiz=quiz, nickname="ada")
     question = _current(quiz)
-    game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+    hosted_answer(ada, question)
 
     game.game_end(code=quiz.code)
 
@@ -227,7 +227,7 @@ def _answer_all(quiz: Quiz, players: list[Participant], capture) -> None:
     question = _current(quiz)
     for player in players:
         with capture(execute=True):
-            game.game_answer_submit(participant=player, question_id=question.pk, choice_id=wrong_choice(question).pk)  # fmt: skip
+            hosted_answer(player, question, right=False)
 
 
 @pytest.mark.parametrize(

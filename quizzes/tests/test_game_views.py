@@ -8,7 +8,13 @@ import pytest
 from quizzes import game, gamestate
 from quizzes.models import Quiz
 from quizzes.tests.conftest import bearer_client
-from quizzes.tests.factories import correct_choice, hosted_quiz, participant_make, wrong_choice
+from quizzes.tests.factories import (
+    correct_choice,
+    hosted_answer,
+    hosted_quiz,
+    participant_make,
+    wrong_choice,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,18 +47,24 @@ def test_quiz_create_hosted_with_its_settings(staff_client):
 def test_quiz_mode_changes_only_while_draft(staff_client):
     quiz = hosted_quiz()
 
-    response = staff_client.patch(f"/api/quizzes/{quiz.code}", {"mode": "self_paced"}, format="json")
-    settings = staff_client.patch(f"/api/quizzes/{quiz.code}", {"auto_reveal": False}, format="json")
+    response = staff_client.patch(
+        f"/api/quizzes/{quiz.code}", {"mode": "self_paced"}, format="json"
+    )
+    settings = staff_client.patch(
+        f"/api/quizzes/{quiz.code}", {"auto_reveal": False}, format="json"
+    )
 
     assert_error(response, 409, "quiz_not_draft", attr="mode")
-    assert settings.status_code == 200 and settings.json()["auto_reveal"] is False
+    assert settings.status_code == 200
+    assert settings.json()["auto_reveal"] is False
 
 
 def test_host_drives_a_game_through_the_api(staff_client):
     quiz = hosted_quiz(questions=1)
     base = f"/api/quizzes/{quiz.code}/game"
 
-    phases = [staff_client.post(f"{base}/{move}").json()["phase"] for move in ("start", "reveal", "next", "next")]  # fmt: skip
+    moves = ("start", "reveal", "next", "next")
+    phases = [staff_client.post(f"{base}/{move}").json()["phase"] for move in moves]
 
     assert phases == ["question", "reveal", "leaderboard", "finished"]
 
@@ -87,24 +99,28 @@ def test_moves_need_the_staff_role(anon_client, analyst_client):
 
 def test_player_answers_and_reads_their_state(anon_client):
     quiz = hosted_quiz()
-    ada, token = participant_make(quiz=quiz, nickname="ada")
+    _, token = participant_make(quiz=quiz, nickname="ada")
     participant_make(quiz=quiz, nickname="bob")
     game.game_start(code=quiz.code)
     question = _question(quiz)
     player = bearer_client(token)
 
-    locked = player.post(f"/api/quizzes/{quiz.code}/game/answers",
-                         {"question_id": question.pk, "choice_id": correct_choice(question).pk})  # fmt: skip
-    again = player.post(f"/api/quizzes/{quiz.code}/game/answers",
-                        {"question_id": question.pk, "choice_id": wrong_choice(question).pk})  # fmt: skip
+    right = {"question_id": question.pk, "choice_id": correct_choice(question).pk}
+    wrong = {"question_id": question.pk, "choice_id": wrong_choice(question).pk}
+    locked = player.post(f"/api/quizzes/{quiz.code}/game/answers", right)
+    again = player.post(f"/api/quizzes/{quiz.code}/game/answers", wrong)
     mine = player.get(f"/api/quizzes/{quiz.code}/game").json()
     public = anon_client.get(f"/api/quizzes/{quiz.code}/game").json()
 
-    assert locked.status_code == 201 and locked.json()["locked_in"] is True
-    assert "correct" not in locked.json() and "points" not in locked.json()
+    assert locked.status_code == 201
+    assert locked.json()["locked_in"] is True
+    assert "correct" not in locked.json()
+    assert "points" not in locked.json()
     assert_error(again, 409, "already_answered", attr="question_id")
-    assert mine["you"]["answer"] == {"question_id": question.pk, "choice_id": correct_choice(question).pk}  # fmt: skip
-    assert "you" not in public and public["answered"] == 1 and public["reveal"] is None
+    assert mine["you"]["answer"] == right
+    assert "you" not in public
+    assert public["answered"] == 1
+    assert public["reveal"] is None
 
 
 def test_answer_outside_a_question_and_to_self_paced_endpoints(quiz):
@@ -132,14 +148,14 @@ def _played(quiz: Quiz) -> tuple:
     bob, _ = participant_make(quiz=quiz, nickname="=bob")
     game.game_start(code=quiz.code)
     question = _question(quiz)
-    given = game.game_answer_submit(participant=ada, question_id=question.pk, choice_id=correct_choice(question).pk)  # fmt: skip
+    given = hosted_answer(ada, question)
     game.game_end(code=quiz.code)
     return ada, bob, given
 
 
 def test_results_json_per_player_and_question(staff_client):
     quiz = hosted_quiz(questions=2)
-    ada, bob, given = _played(quiz)
+    given = _played(quiz)[2]
 
     body = staff_client.get(f"/api/quizzes/{quiz.code}/results").json()
 
@@ -150,7 +166,8 @@ def test_results_json_per_player_and_question(staff_client):
         "correct": True, "result": "correct", "points": given.points,
         "response_ms": given.response_ms,
     }  # fmt: skip
-    assert first[1]["choice_id"] is None and first[1]["points"] == 0
+    assert first[1]["choice_id"] is None
+    assert first[1]["points"] == 0
     assert body["players"][0]["score"] == given.points
 
 
@@ -165,7 +182,8 @@ def test_results_csv_quotes_formulas(staff_client):
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 4  # 2 players x 2 questions
-    assert rows[0]["nickname"] == "ada" and rows[0]["correct"] == "true"
+    assert rows[0]["nickname"] == "ada"
+    assert rows[0]["correct"] == "true"
     assert rows[2]["nickname"] == "'=bob"  # stays text in a spreadsheet
 
 

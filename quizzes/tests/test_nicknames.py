@@ -8,7 +8,12 @@ from quizzes import nicknames
 
 @pytest.mark.parametrize(
     ("raw", "stored"),
-    [("  Ada  ", "Ada"), ("Ａｄａ", "Ada"), ("Zoe\u0308", "Zoë"), ("ada  lovelace", "ada lovelace")],
+    [
+        ("  Ada  ", "Ada"),
+        ("\uff21\uff44\uff41", "Ada"),
+        ("Zoe\u0308", "Zoë"),
+        ("ada  lovelace", "ada lovelace"),
+    ],
 )
 def test_clean_returns_the_nfkc_form(raw, stored):
     assert nicknames.clean(raw) == stored
@@ -41,13 +46,16 @@ def test_clean_rejects_a_name_longer_than_the_limit():
     assert exc_info.value.code == "max_length"
 
 
-@pytest.mark.parametrize(("a", "b"), [("Ada", "aDA"), ("Ａｄａ", "ada"), ("straße", "STRASSE")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("Ada", "aDA"), ("\uff21\uff44\uff41", "ada"), ("straße", "STRASSE")]
+)
 def test_key_is_equal_for_the_same_name(a, b):
     assert nicknames.key(a) == nicknames.key(b)
 
 
 @pytest.mark.parametrize(
-    ("a", "b"), [("ada", "\u0430da"), ("paypal", "p\u0430yp\u0430l"), ("ali", "a1i"), ("Ian", "lan")]
+    ("a", "b"),
+    [("ada", "\u0430da"), ("paypal", "p\u0430yp\u0430l"), ("ali", "a1i"), ("Ian", "lan")],
 )
 def test_skeleton_is_equal_for_look_alikes(a, b):
     assert nicknames.key(a) != nicknames.key(b)
