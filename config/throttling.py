@@ -17,6 +17,7 @@ import time
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from config import redis as app_redis
 
@@ -26,12 +27,14 @@ logger = logging.getLogger(__name__)
 class ScopedRedisRateThrottle(ScopedRateThrottle):
     """Drop-in for DRF's ScopedRateThrottle (`throttle_scope` on the view, rates in settings)."""
 
-    def allow_request(self, request: Request, view: object) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
             return True
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.num_requests is None or self.duration is None:
+            return True  # a scope whose rate is None is unthrottled, as in DRF
         key = self.get_cache_key(request, view)
         if key is None:
             return True

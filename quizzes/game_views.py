@@ -16,7 +16,12 @@ from config.errors import ApplicationError
 from config.openapi import error_responses
 from quizzes import game, gamestate, results, selectors, views
 from quizzes import serializers as s
-from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
+from quizzes.auth import (
+    IsQuizParticipant,
+    ParticipantTokenAuthentication,
+    quiz_participant,
+    request_participant,
+)
 from quizzes.models import Quiz
 
 STAFF = [HasRole("staff")]
@@ -31,7 +36,7 @@ class _GameMoveView(APIView):
     move: Callable[..., Quiz]
 
     def post(self, request: Request, code: str) -> Response:
-        quiz = type(self).move(code=code.upper())
+        quiz = type(self).move(code=code)
         return Response(gamestate.public_state(quiz))
 
 
@@ -94,7 +99,7 @@ class GameStateView(APIView):
         operation_id="quizzes_game_state",
     )
     def get(self, request: Request, code: str) -> Response:
-        quiz = game.game_state_current(quiz=_hosted(code.upper()))
+        quiz = game.game_state_current(quiz=_hosted(code))
         body = gamestate.public_state(quiz)
         participant = request_participant(request)
         if participant is not None and participant.quiz_id == quiz.pk:
@@ -121,7 +126,9 @@ class GameAnswerView(APIView):
     def post(self, request: Request, code: str) -> Response:
         serializer = s.AnswerInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        answer = game.game_answer_submit(participant=request.auth, **serializer.validated_data)
+        answer = game.game_answer_submit(
+            participant=quiz_participant(request), **serializer.validated_data
+        )
         body = {"question_id": answer.question_id, "choice_id": answer.choice_id, "locked_in": True}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -157,7 +164,7 @@ class QuizResultsView(APIView):
         operation_id="quizzes_results",
     )
     def get(self, request: Request, code: str) -> Response:
-        quiz = selectors.quiz_get(code=code.upper())
+        quiz = selectors.quiz_get(code=code)
         response = Response(results.quiz_results(quiz=quiz))
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="quiz-{quiz.code}-results.csv"'

@@ -129,7 +129,7 @@ class JoinQuizOutput(serializers.Serializer):
     description = serializers.CharField()
     status = serializers.ChoiceField(choices=Quiz.Status.choices)
     mode = serializers.ChoiceField(choices=Quiz.Mode.choices)
-    question_count = serializers.IntegerField(source="questions.count")
+    question_count = serializers.IntegerField()
 
 
 class JoinOutput(serializers.Serializer):

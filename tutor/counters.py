@@ -1,11 +1,11 @@
 """Redis side of the error counters: keys, Lua scripts, ingestion increments, real-time reads.
 
 Keys (the `{learner}` hash tag keeps one learner's keys in one Redis Cluster slot, so every
-per-learner script stays single-slot):
+per-learner script stays single-slot; the templates below are the only spelling):
     tutor:{L}:pending        hash  "<subcategory_id>:<yyyymmdd>" -> count
                                    "t:<subcategory_id>:<yyyymmdd>" -> last seen, epoch ms (max)
                                    "b:<batch>" -> "1": evidence that this request's increments
-                                   landed ("x": tombstone written by the fold; see flush.py)
+                                   landed ("x": tombstone written by the fold; see flush/fold.py)
     tutor:{L}:snap:<fid>     hash  a pending hash moved aside by flush <fid>; never written again
     tutor:{L}:snaps          set   flush ids that hold a snapshot of this learner
     tutor:{L}:gen            int   bumped by every move; readers use it to detect a move mid-read
@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -30,16 +31,29 @@ from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
+# The key layout, defined here only. Per-learner keys are %-templates of the learner id (Lua
+# gets them as ARGV and fills them with string.format), so Python and Lua cannot drift apart.
+PENDING = "tutor:{%s}:pending"
+SNAPSHOT_PREFIX = "tutor:{%s}:snap:"  # + flush id
+SNAPS = "tutor:{%s}:snaps"
+GEN = "tutor:{%s}:gen"
+GEN_TTL_SECONDS = 86_400  # a reader's retry window is far shorter
 DIRTY = "tutor:dirty"
 REGISTRY = "tutor:flushes"
+FLUSH_SET_PREFIX = "tutor:flush:"  # + flush id
+KEY_PATTERN = "tutor:*"  # every key above (a SCAN/KEYS glob)
 
 
 def pending_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:pending"
+    return PENDING % learner_id
+
+
+def snapshot_prefix(learner_id: str) -> str:
+    return SNAPSHOT_PREFIX % learner_id
 
 
 def snapshot_key(learner_id: str, flush_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:snap:{flush_id}"
+    return snapshot_prefix(learner_id) + flush_id
 
 
 def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
@@ -48,15 +62,15 @@ def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
 
 
 def snaps_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:snaps"
+    return SNAPS % learner_id
 
 
 def gen_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:gen"
+    return GEN % learner_id
 
 
 def flush_set_key(flush_id: str) -> str:
-    return f"tutor:flush:{flush_id}"
+    return FLUSH_SET_PREFIX + flush_id
 
 
 def day_code(day: date) -> str:
@@ -198,11 +212,12 @@ def learner_state_read(*, learner_id: str) -> LearnerRedisState:
         pending_key(learner_id),
         gen_key(learner_id),
         snaps_key(learner_id),
-        f"tutor:{{{learner_id}}}:snap:",
+        snapshot_prefix(learner_id),
     )
     snapshots = {reply[i]: tally_hash(reply[i + 1]) for i in range(2, len(reply), 2)}
     return LearnerRedisState(gen=reply[0], pending=tally_hash(reply[1]), snapshots=snapshots)
 
 
 def learner_gen(*, learner_id: str) -> str:
-    return client().get(gen_key(learner_id)) or "0"
+    gen = cast(str | None, client().get(gen_key(learner_id)))  # decode_responses=True
+    return gen or "0"

@@ -2,7 +2,7 @@
 
 Errors are committed to Postgres first (the truth); after commit one Redis round trip bumps the
 learner's pending counters. If that fails, the rows are marked uncounted and the flush folds them
-in later, so every error is counted exactly once either way (see flush.py).
+in later, so every error is counted exactly once either way (see the `tutor.flush` package).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from config import redis as app_redis
 from config.errors import ApplicationError
-from tutor import counters, flush, taxonomy
+from tutor import counters, flush, sql, taxonomy
 from tutor.models import Conversation, Learner, LearnerError, Utterance
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def utterance_create(*, conversation_id: uuid.UUID, content: str, errors: ErrorL
                 "utterance": utterance.id,
                 "content": content,
                 "at": utterance.created_at,
-                "subcategories": "{" + ",".join(str(s.id) for s in subs) + "}",
+                "subcategories": sql.pg_array(s.id for s in subs),
             },
         )
         row = cursor.fetchone()
@@ -196,7 +196,7 @@ def error_create(
 
 
 def error_counts_flush() -> flush.FlushResult:
-    """Idempotent and safe to overlap: see flush.py."""
+    """Idempotent and safe to overlap: see the `tutor.flush` package."""
     return flush.error_counts_flush()
 
 

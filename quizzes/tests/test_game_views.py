@@ -15,14 +15,9 @@ from quizzes.tests.factories import (
     participant_make,
     wrong_choice,
 )
+from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str, attr: str | None = None) -> None:
-    assert response.status_code == status, response.content
-    errors = response.json()["errors"]
-    assert any(e["code"] == code and (attr is None or e["attr"] == attr) for e in errors), errors
 
 
 def _question(quiz: Quiz):

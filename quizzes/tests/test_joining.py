@@ -7,14 +7,9 @@ from config.throttling import ScopedRedisRateThrottle
 from quizzes import game
 from quizzes.models import Participant
 from quizzes.tests.factories import hosted_quiz, quiz_with_questions
+from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str, attr: str | None = None) -> None:
-    assert response.status_code == status, response.content
-    errors = response.json()["errors"]
-    assert any(e["code"] == code and (attr is None or e["attr"] == attr) for e in errors), errors
 
 
 def _join(client: APIClient, code: str, nickname: str, **extra):
