@@ -104,13 +104,14 @@ def prepare(system: System) -> dict[str, str]:
 
 def measure(table: Table, system: System, tokens: dict[str, str], learners: dict) -> None:
     """Rows 0-4 against the running system, the baseline first (later rows compare to it)."""
-    from bench import rows
+    from bench import hosted, rows
 
     baseline = rows.baseline(table, system, log)
     rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
     rows.recommendations(table, system, tokens["analyst"], learners, log)
     rows.dialog_listing(table, system, tokens["analyst"], log)
     rows.live_leaderboard(table, system, tokens["staff"], log)
+    hosted.row(table, system, tokens["staff"], log)
 
 
 def write_results(table: Table, *, minutes: float) -> None:

@@ -40,7 +40,9 @@ class LeaderboardConsumer(QuizSocket):
 
     async def connect(self) -> None:
         self.code = self.scope["url_route"]["kwargs"]["code"]  # normalised by the converter
-        if not await database_sync_to_async(selectors.quiz_exists)(code=self.code):
+        # A classroom connects at once: only the first socket of a quiz asks the database.
+        known = fanout.has_hub(self.code)
+        if not known and not await database_sync_to_async(selectors.quiz_exists)(code=self.code):
             await self.refuse()
             return
         await self.accept()

@@ -83,10 +83,11 @@ class QuizHub:
             # Cancelling the receive above unsubscribed the channel; this drops the group.
             await get_channel_layer().group_discard(events.quiz_group(self.code), self.channel)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
@@ -189,6 +190,11 @@ async def detach(code: str, socket: Socket) -> None:
     if not hub.sockets:
         del hubs[code]  # before any await: a new socket now starts a fresh hub
         await hub.stop()
+
+
+def has_hub(code: str) -> bool:
+    """This process already serves the quiz, so it existed when its first socket came."""
+    return code in _hubs.get(asyncio.get_running_loop(), {})
 
 
 def local_sockets(code: str) -> int:

@@ -21,13 +21,18 @@ from typing import TYPE_CHECKING
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from quizzes import game, gamestate
-from quizzes.models import Quiz
+from quizzes import game, gamestate, services
+from quizzes.models import Participant, Quiz
 
 if TYPE_CHECKING:
     from quizzes.fanout import QuizHub, Socket
 
 DEADLINE_GRACE = 0.5  # seconds after the deadline: the Celery task normally acts first
+HELLO_BATCH = 500
+UNKNOWN_TOKEN = json.dumps(
+    {"type": "error", "code": "unknown_token",
+     "detail": "This participant token is not one of this quiz's."}
+)  # fmt: skip
 
 
 def _current_state(code: str) -> dict | None:
@@ -45,6 +50,17 @@ def _you_states(code: str, participant_ids: list[int]) -> dict[int, dict]:
     return gamestate.personal_states(quiz=quiz, participant_ids=participant_ids)
 
 
+def _hellos(code: str, token_hashes: list[str]) -> dict[str, dict]:
+    """token hash -> that player's `you` state, for the hashes of this quiz's players."""
+    ids = dict(
+        Participant.objects.filter(quiz__code=code, token_hash__in=token_hashes).values_list(
+            "token_hash", "pk"
+        )
+    )
+    states = _you_states(code, list(ids.values())) if ids else {}
+    return {h: states[pk] for h, pk in ids.items() if pk in states}
+
+
 class GameRelay:
     def __init__(self, hub: QuizHub) -> None:
         self.hub = hub
@@ -55,6 +71,8 @@ class GameRelay:
         self._deadline_timer: asyncio.TimerHandle | None = None
         self._answered_timer: asyncio.TimerHandle | None = None
         self._last_answered = float("-inf")
+        self._hellos: list[tuple[Socket, str]] = []
+        self._hello_worker: asyncio.Future | None = None
 
     async def load(self) -> None:
         state = await database_sync_to_async(_current_state)(self.hub.code)
@@ -93,11 +111,27 @@ class GameRelay:
     async def snapshot(self, socket: Socket) -> None:
         await socket.send(text_data=json.dumps({"type": "game", **self.now()}))
 
-    async def identify(self, socket: Socket, participant_id: int) -> None:
-        self.players[socket] = participant_id
-        states = await database_sync_to_async(_you_states)(self.hub.code, [participant_id])
-        if participant_id in states:
-            await socket.send(text_data=json.dumps(states[participant_id]))
+    def hello(self, socket: Socket, token: str) -> None:
+        """Queue a player's hello. A classroom (or a restarted server) sends hundreds at once:
+        they are answered in batches, one database round trip for all that are waiting."""
+        self._hellos.append((socket, services.token_hash(token)))
+        if self._hello_worker is None or self._hello_worker.done():
+            self._hello_worker = self.hub.spawn(self._answer_hellos())
+
+    async def _answer_hellos(self) -> None:
+        while self._hellos:
+            batch, self._hellos = self._hellos[:HELLO_BATCH], self._hellos[HELLO_BATCH:]
+            hashes = list({h for _, h in batch})
+            states = await database_sync_to_async(_hellos)(self.hub.code, hashes)
+            for socket, token_hash in batch:
+                state = states.get(token_hash)
+                if socket not in self.hub.sockets:
+                    continue
+                if state is None:
+                    await socket.send(text_data=UNKNOWN_TOKEN)
+                    continue
+                self.players[socket] = state["participant_id"]
+                await socket.send(text_data=json.dumps(state))
 
     async def _send_personal(self, items: list[tuple[Socket, int]]) -> None:
         ids = list({pid for _, pid in items})

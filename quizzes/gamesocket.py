@@ -1,25 +1,17 @@
 """What a hosted player's socket says: `{"type": "hello", "token": "<participant token>"}`.
 
-Sent on every (re)connection. The hub then answers this socket with its own `you` message and
-sends it one after every reveal. Watchers (the host screen, boards) never say hello.
+Sent on every (re)connection. The hub then answers this socket with its own `you` message (or an
+`unknown_token` error) and sends it one after every reveal. Watchers (the host screen, boards)
+never say hello.
 """
 
 from __future__ import annotations
 
 import json
 
-from channels.db import database_sync_to_async
-
-from quizzes import selectors, services
+from quizzes.gamehub import UNKNOWN_TOKEN
 
 MAX_TOKEN_LENGTH = 200
-
-
-def _participant_id(code: str, token: str) -> int | None:
-    participant = selectors.participant_by_token_hash(token_hash=services.token_hash(token))
-    if participant is None or participant.quiz.code != code:
-        return None
-    return participant.pk
 
 
 async def receive(consumer: object, text: str) -> bool:
@@ -31,13 +23,8 @@ async def receive(consumer: object, text: str) -> bool:
     if not isinstance(message, dict) or message.get("type") != "hello":
         return False
     token = message.get("token")
-    participant_id = None
-    if isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH:
-        participant_id = await database_sync_to_async(_participant_id)(consumer.code, token)
-    if participant_id is None:
-        error = {"type": "error", "code": "unknown_token",
-                 "detail": "This participant token is not one of this quiz's."}  # fmt: skip
-        await consumer.send(text_data=json.dumps(error))
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
+        await consumer.send(text_data=UNKNOWN_TOKEN)
         return True
-    await consumer.hub.game.identify(consumer, participant_id)
+    consumer.hub.game.hello(consumer, token)
     return True
