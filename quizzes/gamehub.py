@@ -7,7 +7,7 @@
   (who sent their token in a `hello`) gets their own `you` message: their answer, and from the
   reveal on its points, their score and rank. Public messages never carry anyone's choice.
 - "answered N of M" signals are coalesced like leaderboard updates (at most one message per
-  FLUSH_INTERVAL, the latest count always sent).
+  FLUSH_INTERVAL, the latest count always sent), and go to the screens, not to the players.
 - A timer at the open question's deadline (+ grace) asks the service to close it: a backstop for
   the Celery task, never a sleep in a consumer. Every process may ask; the service is idempotent.
 """
@@ -165,7 +165,9 @@ class GameRelay:
         state = self.current
         text = json.dumps({"type": "answered", "version": state["version"],
                            "answered": state["answered"], "players": state["players"]})  # fmt: skip
-        self.hub.spawn(self.hub.send_all(text, kind="answered"))
+        # To the screens only (host, boards): players don't show it, and in a big class the
+        # counts would queue in front of the reveal on every player's socket.
+        self.hub.spawn(self.hub.send_all(text, kind="answered", skip=self.players))
 
     def _arm_deadline(self, state: dict) -> None:
         if self._deadline_timer:

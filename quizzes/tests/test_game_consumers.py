@@ -13,6 +13,7 @@ from django.db import connections
 from config.errors import ApplicationError
 from quizzes import game, gamestate, routing
 from quizzes.tests.factories import hosted_answer, hosted_quiz, participant_make
+from quizzes.tests.helpers import receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,30 +95,33 @@ async def test_illegal_move_sends_nothing():
     await socket.disconnect()
 
 
-async def test_players_see_counts_not_choices_then_their_own_result():
+async def test_screens_see_counts_players_their_own_result_nobody_a_choice():
     quiz, (ada, ada_token), (_, bob_token) = await setup()
+    screen = await connected(quiz.code)  # the host's: no hello
     ada_socket = await connected(quiz.code, ada_token)
     bob_socket = await connected(quiz.code, bob_token)
     await move("start")(code=quiz.code)
     question = await next_of(bob_socket, "game")
 
     given = await answer(quiz, ada, right=True)
-    count = await next_of(bob_socket, "answered")
+    count = await next_of(screen, "answered")
     await move("reveal")(code=quiz.code)
-    reveal = await next_of(bob_socket, "game")
+    bob_until_reveal = await receive_until(bob_socket, lambda m: m["type"] == "game")
     ada_you = await next_of(ada_socket, "you")
     bob_you = await next_of(bob_socket, "you")
+    reveal = bob_until_reveal[-1]
 
     assert question["question"]["text"] == "Question 1?"
     assert question["reveal"] is None
     assert (count["answered"], count["players"]) == (1, 2)
     assert "choice_id" not in count
+    assert [m["type"] for m in bob_until_reveal] == ["game"]  # no counts, no choices
     assert reveal["reveal"]["correct_choice_id"] == given.choice_id
     assert ada_you["answer"] == {"question_id": given.question_id, "choice_id": given.choice_id,
                                  "correct": True, "points": given.points}  # fmt: skip
     assert (ada_you["score"], ada_you["rank"]) == (given.points, 1)
     assert (bob_you["answer"], bob_you["rank"]) == (None, 2)
-    for socket in (ada_socket, bob_socket):
+    for socket in (screen, ada_socket, bob_socket):
         await socket.disconnect()
 
 
