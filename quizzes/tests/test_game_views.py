@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from config.testing import assert_error
 from quizzes import game, gamestate
 from quizzes.models import Quiz
 from quizzes.tests.conftest import bearer_client
@@ -15,7 +16,6 @@ from quizzes.tests.factories import (
     participant_make,
     wrong_choice,
 )
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_quiz_mode_changes_only_while_draft(staff_client):
         f"/api/quizzes/{quiz.code}", {"auto_reveal": False}, format="json"
     )
 
-    assert_error(response, 409, "quiz_not_draft", attr="mode")
+    assert_error(response, status=409, code="quiz_not_draft", attr="mode")
     assert settings.status_code == 200
     assert settings.json()["auto_reveal"] is False
 
@@ -73,7 +73,7 @@ def test_illegal_moves_are_409_with_codes(staff_client, move, code):
 
     response = staff_client.post(f"/api/quizzes/{quiz.code}/game/{move}")
 
-    assert_error(response, 409, code)
+    assert_error(response, status=409, code=code)
     assert "lobby" in response.json()["errors"][0]["detail"]
 
 
@@ -81,8 +81,8 @@ def test_moves_on_a_self_paced_or_unknown_quiz(staff_client, quiz):
     self_paced = staff_client.post(f"/api/quizzes/{quiz.code}/game/start")
     unknown = staff_client.post("/api/quizzes/ZZZZZZ/game/start")
 
-    assert_error(self_paced, 409, "quiz_not_hosted")
-    assert_error(unknown, 404, "quiz_not_found")
+    assert_error(self_paced, status=409, code="quiz_not_hosted")
+    assert_error(unknown, status=404, code="quiz_not_found")
 
 
 def test_moves_need_the_staff_role(anon_client, analyst_client):
@@ -111,7 +111,7 @@ def test_player_answers_and_reads_their_state(anon_client):
     assert locked.json()["locked_in"] is True
     assert "correct" not in locked.json()
     assert "points" not in locked.json()
-    assert_error(again, 409, "already_answered", attr="question_id")
+    assert_error(again, status=409, code="already_answered", attr="question_id")
     assert mine["you"]["answer"] == right
     assert "you" not in public
     assert public["answered"] == 1
@@ -129,13 +129,15 @@ def test_answer_outside_a_question_and_to_self_paced_endpoints(quiz):
     self_paced = player.post(f"/api/quizzes/{hosted.code}/answers", body)
     serve = player.get(f"/api/quizzes/{hosted.code}/next")
 
-    assert_error(lobby, 409, "question_not_open")
-    assert_error(self_paced, 409, "quiz_is_hosted")
-    assert_error(serve, 409, "quiz_is_hosted")
+    assert_error(lobby, status=409, code="question_not_open")
+    assert_error(self_paced, status=409, code="quiz_is_hosted")
+    assert_error(serve, status=409, code="quiz_is_hosted")
 
 
 def test_game_state_of_a_self_paced_quiz_is_409(anon_client, quiz):
-    assert_error(anon_client.get(f"/api/quizzes/{quiz.code}/game"), 409, "quiz_not_hosted")
+    assert_error(
+        anon_client.get(f"/api/quizzes/{quiz.code}/game"), status=409, code="quiz_not_hosted"
+    )
 
 
 def _played(quiz: Quiz) -> tuple:

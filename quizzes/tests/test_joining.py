@@ -3,11 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
+from config.testing import assert_error
 from config.throttling import ScopedRedisRateThrottle
 from quizzes import game
 from quizzes.models import Participant
 from quizzes.tests.factories import hosted_quiz, quiz_with_questions
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_join_beyond_the_quiz_cap_is_409_quiz_full(settings, anon_client):
     third = _join(anon_client, quiz.code, "cy")
 
     assert statuses == [201, 201]
-    assert_error(third, 409, "quiz_full")
+    assert_error(third, status=409, code="quiz_full")
 
 
 def test_forged_forwarded_for_does_not_escape_the_address_limit(monkeypatch, settings):
@@ -64,7 +64,7 @@ def test_forged_forwarded_for_does_not_escape_the_address_limit(monkeypatch, set
 def test_join_invisible_or_control_nickname_is_400(anon_client, nickname, code):
     quiz = quiz_with_questions()
 
-    assert_error(_join(anon_client, quiz.code, nickname), 400, code, attr="nickname")
+    assert_error(_join(anon_client, quiz.code, nickname), status=400, code=code, attr="nickname")
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_join_same_or_look_alike_nickname_is_409(anon_client, taken, attempt, co
     quiz = quiz_with_questions()
     _join(anon_client, quiz.code, taken)
 
-    assert_error(_join(anon_client, quiz.code, attempt), 409, code, attr="nickname")
+    assert_error(_join(anon_client, quiz.code, attempt), status=409, code=code, attr="nickname")
 
 
 def test_join_stores_the_folded_nickname(anon_client):
@@ -119,4 +119,4 @@ def test_late_join_can_be_turned_off(anon_client):
     late = _join(anon_client, quiz.code, "late")
 
     assert in_lobby.status_code == 201
-    assert_error(late, 409, "late_join_closed")
+    assert_error(late, status=409, code="late_join_closed")
