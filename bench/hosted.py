@@ -150,13 +150,13 @@ def run(base: str, ws_base: str, staff: str, *, players: int = 1000, answering: 
 
 
 def row(table, system, token: str, log) -> None:
-    log("row 8: hosted game, 1,000 players on websockets, 3 questions")
+    log("row 10: hosted game, 1,000 players on websockets, 3 questions")
     result = run(f"http://127.0.0.1:{system.port}", f"ws://127.0.0.1:{system.ws_port}",
                  f"Token {token}", log=log)  # fmt: skip
     log(f"  {result}")
     q, r = result.question_ms, result.reveal_ms
     table.add(
-        "8", "hosted game", f"{result.players:,} joined players on websockets (one address), "
+        "10", "hosted game", f"{result.players:,} joined players on websockets (one address), "
         f"host plays {QUESTIONS} questions, 100 answers each",
         "host's `next` → every player holds the question p99 ≤ 200 ms; same for `reveal`; "
         "no player misses a state",

@@ -1,8 +1,4 @@
-"""Row 4: 2,000 websocket watchers on one quiz while 100 participants answer at 50 answers/s.
-
-The watchers run in several client processes (one asyncio process tops out near a core before
-the server does); their logs are merged before the analysis.
-"""
+"""Row 4: 1,000 websocket watchers on one quiz while 100 participants answer at 50 answers/s."""
 
 from __future__ import annotations
 
@@ -31,7 +27,6 @@ class LiveResult:
     missed_final: int
     answer_p99_ms: float
     watcher_cpu_share: float = 0.0  # of one core, while answers flowed: is the client the limit?
-    ws_cpu_shares: tuple[float, ...] = ()  # each websocket server process, same window
 
 
 def _quiz_create(client: Client, staff: str) -> str:
@@ -71,91 +66,66 @@ def _answer_loop(base: str, code: str, players: list[dict], rate: float, out: li
         out.append((player["nickname"], result["answered"], time.time(), time.monotonic() - before))
 
 
-def run(base: str, ws_base: str, staff: str, *, watchers: int = 2000, participants: int = 100,
-        rate: float = 50.0, answers: int = 1000, watcher_processes: int = 2,
-        ws_pids: tuple[int, ...] = (), log=print) -> LiveResult:  # fmt: skip
+def quiz_with_players(base: str, staff: str, participants: int) -> tuple[str, list[dict]]:
     client = Client(base)
     code = _quiz_create(client, staff)
-    players = _players_join(client, code, participants)
-    work = services.ROOT / "bench" / ".work"
-    outs = [work / f"live-{n}.json" for n in range(watcher_processes)]
-    url = f"{ws_base}/ws/quizzes/{code}/"
-    per_process = str(watchers // watcher_processes)
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.live", url, per_process, str(out), base],
-            cwd=services.ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for out in outs
-    ]
-    for proc in procs:
-        if proc.stdout.readline().strip() != "READY":
-            raise RuntimeError("websocket watchers did not connect")
-    log(f"  {watchers} websocket clients ({watcher_processes} processes) on quiz {code}")
-    pids = [p.pid for p in procs]
-    records, shares = _drive_answers(base, code, players, answers, rate, [*pids, *ws_pids])
-    for proc in procs:
-        proc.stdin.write("STOP\n")
-        proc.stdin.flush()
-    for proc in procs:
-        proc.wait(timeout=120)
-    result = _analyse(_merged([json.loads(out.read_text()) for out in outs]), records, answers)
-    result.watcher_cpu_share = sum(shares[: len(pids)])
-    result.ws_cpu_shares = tuple(shares[len(pids) :])
-    return result
-
-
-def _merged(parts: list[dict]) -> dict:
-    """One watcher log from several processes: board indices shifted past the earlier ones."""
-    boards: list = []
-    clients: list = []
-    for part in parts:
-        offset = len(boards)
-        boards += part["boards"]
-        clients += [[(t, idx + offset) for t, idx in log] for log in part["clients"]]
-    return {"boards": boards, "clients": clients}
-
-
-def _players_join(client: Client, code: str, participants: int) -> list[dict]:
     players = []
     for n in range(participants):
         joined = client.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
         players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
-    return players
+    return code, players
 
 
-def _drive_answers(
-    base: str, code: str, players: list[dict], answers: int, rate: float, pids: list[int]
-) -> tuple[list, list[float]]:
-    """Posts `answers` answers at `rate`; returns their records and each pid's CPU share."""
-    participants = len(players)
-    # Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
-    schedule = [players[i % participants] for i in range(answers)]
+def watchers_start(ws_url: str, clients: int, out_file, origin: str) -> subprocess.Popen:
+    """A bench.live process holding `clients` sockets; returns once all are connected."""
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "bench.live", ws_url, str(clients), str(out_file), origin],
+        cwd=services.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if watcher.stdout.readline().strip() != "READY":
+        raise RuntimeError("websocket watchers did not connect")
+    return watcher
+
+
+def answers_drive(base: str, code: str, players: list[dict], *, rate: float, answers: int) -> list:
+    """Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
+    Returns once every answer is in and the last coalesced broadcast has had time to land."""
+    schedule = [players[i % len(players)] for i in range(answers)]
     records: list = []
     threads = [
         threading.Thread(target=_answer_loop, args=(base, code, schedule[k::4], rate / 4, records))
         for k in range(4)
     ]
-    before = [psutil.Process(pid).cpu_times() for pid in pids]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     time.sleep(2)  # let the last coalesced broadcast land
-    seconds = time.monotonic() - started
-    after = [psutil.Process(pid).cpu_times() for pid in pids]
-    shares = [
-        (a.user + a.system - b.user - b.system) / seconds
-        for a, b in zip(after, before, strict=True)
-    ]
-    return records, shares
+    return records
 
 
-def _analyse(data: dict, records: list, total_answers: int) -> LiveResult:
+def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participants: int = 100,
+        rate: float = 50.0, answers: int = 1000, log=print) -> LiveResult:  # fmt: skip
+    code, players = quiz_with_players(base, staff, participants)
+    out_file = services.ROOT / "bench" / ".work" / "live.json"
+    watcher = watchers_start(f"{ws_base}/ws/quizzes/{code}/", watchers, out_file, base)
+    log(f"  {watchers} websocket clients connected to quiz {code}")
+    watcher_cpu = psutil.Process(watcher.pid).cpu_times()
+    started = time.monotonic()
+    records = answers_drive(base, code, players, rate=rate, answers=answers)
+    after = psutil.Process(watcher.pid).cpu_times()
+    share = (after.user + after.system - watcher_cpu.user - watcher_cpu.system) / (
+        time.monotonic() - started
+    )
+    watcher.stdin.write("STOP\n")
+    watcher.stdin.flush()
+    watcher.wait(timeout=120)
+    result = analyse(json.loads(out_file.read_text()), records, answers)
+    result.watcher_cpu_share = share
+    return result
+
+
+def analyse(data: dict, records: list, total_answers: int) -> LiveResult:
     boards = data["boards"]
     latencies: list[float] = []
     missed_final = 0
