@@ -132,7 +132,7 @@ class QuizJoinView(APIView):
             "token": entry.token,
             "score": participant.score,
             "answered": participant.answered,
-            "quiz": selectors.quiz_with_questions(code=code),
+            "quiz": selectors.quiz_for_join(code=code),
             "websocket_url": websocket_url(request, f"/ws/quizzes/{code}/"),
         }
         return Response(s.JoinOutput(body).data, status=201 if entry.created else 200)
