@@ -48,6 +48,7 @@ class QuizListCreateView(GenericAPIView):
     permission_classes = STAFF
     filter_backends = [DjangoFilterBackend]
     filterset_class = QuizListFilter
+    serializer_class = s.StaffQuizInput  # what OPTIONS and the browsable API describe for POST
 
     def get_queryset(self) -> QuerySet[Quiz]:
         return selectors.quizzes_list()
