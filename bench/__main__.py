@@ -124,7 +124,7 @@ def measure(
     table: Table, system: System, tokens: dict[str, str], learners: dict, wanted: Callable
 ) -> None:
     """The HTTP and websocket rows, the bare-Django baseline first (later rows compare to it)."""
-    from bench import multinode, rows, storage
+    from bench import hosted, multinode, rows, storage
 
     if wanted("0", "1"):
         baseline = rows.baseline(table, system, log)
@@ -142,6 +142,8 @@ def measure(
         rows.live_leaderboard(table, system, tokens["staff"], log)
     if wanted("7"):
         multinode.row(table, system, tokens["staff"], log)
+    if wanted("10"):
+        hosted.row(table, system, tokens["staff"], log)
 
 
 def write_results(table: Table, *, minutes: float, partial: bool) -> None:

@@ -195,6 +195,8 @@ TUTOR_ATTEMPT_MAX_AGE_DAYS = env.int("TUTOR_ATTEMPT_MAX_AGE_DAYS", default=30)
 DIALOGS_CONSENT_TTL_HOURS = env.int("DIALOGS_CONSENT_TTL_HOURS", default=168)
 QUIZ_BROADCAST_INTERVAL = env.float("QUIZ_BROADCAST_INTERVAL", default=0.1)  # <= 10 msgs/s/quiz
 QUIZ_LIVE_BOARD_SIZE = env.int("QUIZ_LIVE_BOARD_SIZE", default=10)  # entries per live message
+# Players per quiz (409 `quiz_full` beyond): the abuse bound, since a class joins from one address.
+QUIZ_MAX_PLAYERS = env.int("QUIZ_MAX_PLAYERS", default=2000)
 CELERY_BEAT_SCHEDULE = {
     "tutor-error-counts-flush": {
         "task": "tutor.tasks.error_counts_flush",
@@ -316,7 +318,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "ingest": env.str("THROTTLE_INGEST", default="6000/min"),
-        "quiz_join": env.str("THROTTLE_QUIZ_JOIN", default="30/min"),
+        # Per address: a whole school behind one NAT joins at once (QUIZ_MAX_PLAYERS bounds a quiz).
+        "quiz_join": env.str("THROTTLE_QUIZ_JOIN", default="2000/min"),
         "quiz_answer": env.str("THROTTLE_QUIZ_ANSWER", default="120/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),

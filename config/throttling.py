@@ -15,6 +15,7 @@ import logging
 import time
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -49,6 +50,14 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
             logger.warning("throttle %s skipped, redis unavailable: %s", self.scope, exc)
             return True
         return count <= self.num_requests
+
+    def get_ident(self, request: Request) -> str:
+        """The client address. DRF trusts X-Forwarded-For even with NUM_PROXIES unset, so a
+        client could forge its way past a per-address limit: without proxies configured (as under
+        `make run`) only the connection's own address counts."""
+        if api_settings.NUM_PROXIES is None:
+            return str(request.META.get("REMOTE_ADDR", ""))
+        return super().get_ident(request)
 
     def wait(self) -> float:
         return self.wait_seconds
