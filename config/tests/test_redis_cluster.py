@@ -39,6 +39,9 @@ SUITES = [
     "quizzes/tests/test_views_board.py",
     "quizzes/tests/test_views_play.py",
     "quizzes/tests/test_consumers.py",
+    "quizzes/tests/test_game_services.py",
+    "quizzes/tests/test_game_answers.py",
+    "quizzes/tests/test_game_consumers.py",
 ]
 
 # Bounded by wall time (30 changes within ~150 ms give at most 4 messages), not by Redis: the
