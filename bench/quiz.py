@@ -72,7 +72,10 @@ def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participan
     code = _quiz_create(client, staff)
     players = []
     for n in range(participants):
-        joined = client.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
+        # Each participant joins from its own loopback address, as real players come from their
+        # own devices: the shipped per-IP join limit then applies as in production.
+        joiner = Client(base, source=f"127.0.{1 + n // 250}.{1 + n % 250}")
+        joined = joiner.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
         players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
     out_file = services.ROOT / "bench" / ".work" / "live.json"
     watcher = subprocess.Popen(

@@ -1,0 +1,224 @@
+"""Validated ingest requests ("plans"), the retry comparison, and the after-commit counts."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from config import redis as app_redis
+from config.errors import ApplicationError
+from tutor import counters, taxonomy
+from tutor.ids import new_id
+from tutor.payloads import ErrorItem, UtteranceIn
+
+logger = logging.getLogger(__name__)
+
+
+def client_time(value: datetime | None, *, attr: str, now: datetime) -> datetime:
+    """The moment the learner spoke. 400 naming `attr` beyond the accepted window."""
+    if value is None:
+        return now
+    if value > now + timedelta(seconds=settings.TUTOR_MAX_FUTURE_SECONDS):
+        raise ApplicationError("time_in_future", "This time is in the future.", attr=attr)
+    if value < now - timedelta(days=settings.TUTOR_MAX_AGE_DAYS):
+        raise ApplicationError(
+            "time_too_old",
+            f"This time is more than {settings.TUTOR_MAX_AGE_DAYS} days ago.",
+            attr=attr,
+        )
+    return value
+
+
+# --- Plans: a validated request, ready to write -------------------------------------------------
+
+
+@dataclass
+class ErrorRow:
+    id: uuid.UUID
+    subcategory_id: int
+    created_at: datetime
+
+
+@dataclass
+class UtteranceRow:
+    """An utterance as stored (or to be stored), with its errors in request order."""
+
+    id: uuid.UUID
+    conversation_id: uuid.UUID
+    content: str
+    created_at: datetime
+    errors: list[ErrorRow]
+    learner_id: uuid.UUID | None = None
+    # What the client chose: only that is compared when the id already exists.
+    time_given: bool = False
+    error_ids_given: bool = False
+    error_times_given: list[bool] = field(default_factory=list)
+
+
+_labels: dict[tuple[str, str], taxonomy.Subcategory] = {}
+_labels_of: list[object] = [None]
+
+
+def subcategory_of(item: ErrorItem, *, attr_prefix: str) -> taxonomy.Subcategory:
+    """Taxonomy lookup memoised on the raw labels (chat backends repeat the same few)."""
+    current = taxonomy.taxonomy_get()
+    if _labels_of[0] is not current:
+        _labels.clear()
+        _labels_of[0] = current
+    raw = (item.errorCategory, item.errorSubCategory)
+    found = _labels.get(raw)
+    if found is None:
+        found = taxonomy.subcategory_resolve(
+            category=raw[0], subcategory=raw[1], attr_prefix=attr_prefix
+        )
+        if len(_labels) < 10_000:
+            _labels[raw] = found
+    return found
+
+
+def error_rows(
+    items: list[ErrorItem], *, at: datetime, now: datetime, prefix: str, single: bool = False
+) -> list[ErrorRow]:
+    """`single`: the error is the body itself (POST /api/errors), so attrs carry no index."""
+    rows = []
+    for i, item in enumerate(items):
+        attr = prefix if single else f"{prefix}errors.{i}."
+        sub = subcategory_of(item, attr_prefix=attr)
+        when = at if item.created_at is None else client_time(
+            item.created_at, attr=f"{attr}created_at", now=now
+        )  # fmt: skip
+        rows.append(ErrorRow(item.id or new_id(), sub.id, when))
+    return rows
+
+
+def utterance_plan(item: UtteranceIn, *, now: datetime, prefix: str = "") -> UtteranceRow:
+    at = client_time(item.created_at, attr=f"{prefix}created_at", now=now)
+    return UtteranceRow(
+        id=item.id or new_id(),
+        conversation_id=item.conversation_id,
+        content=item.content,
+        created_at=at,
+        errors=error_rows(item.errors, at=at, now=now, prefix=prefix),
+        time_given=item.created_at is not None,
+        error_ids_given=any(e.id is not None for e in item.errors),
+        error_times_given=[e.created_at is not None for e in item.errors],
+    )
+
+
+def stored_match(plan: UtteranceRow, stored: UtteranceRow) -> UtteranceRow | None:
+    """`stored` if `plan` is a retry of it, with its errors in the request's order (then any
+    added later), else None. A retry has the same conversation, text and (where given) time,
+    and every requested error among the stored ones (errors added later through /errors do not
+    make it a conflict)."""
+    if (plan.conversation_id, plan.content) != (stored.conversation_id, stored.content):
+        return None
+    if plan.time_given and plan.created_at != stored.created_at:
+        return None
+    left, ordered = list(stored.errors), []
+    for i, error in enumerate(plan.errors):
+        match = next((s for s in left if _same_error(error, s, plan, i)), None)
+        if match is None:
+            return None
+        left.remove(match)
+        ordered.append(match)
+    stored.errors = ordered + left
+    return stored
+
+
+def _same_error(error: ErrorRow, stored: ErrorRow, plan: UtteranceRow, i: int) -> bool:
+    if plan.error_ids_given and error.id != stored.id:
+        return False
+    if plan.error_times_given[i] and error.created_at != stored.created_at:
+        return False
+    return error.subcategory_id == stored.subcategory_id
+
+
+def conflict(attr: str = "id") -> ApplicationError:
+    return ApplicationError(
+        "id_conflict",
+        "An object with this id already exists with different content.",
+        status=409,
+        attr=attr,
+    )
+
+
+# --- Counting after commit ----------------------------------------------------------------------
+
+
+@dataclass
+class Increments:
+    """One request's new errors per learner: batch id and (subcategory id, time) pairs."""
+
+    by_learner: dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]] = field(
+        default_factory=dict
+    )
+
+    def add(self, learner_id: uuid.UUID, batch: uuid.UUID, rows: Iterable[ErrorRow]) -> None:
+        entry = self.by_learner.setdefault(str(learner_id), (batch, []))
+        entry[1].extend((r.subcategory_id, r.created_at) for r in rows)
+
+    def send_after_commit(self) -> None:
+        if self.by_learner:
+            transaction.on_commit(self.send, robust=True)
+
+    def send(self) -> bool:
+        """One pipeline for the whole request. On failure the rows keep their marks and the
+        flush folds them: the counts are late, never lost."""
+        try:
+            ingest_increments(self.by_learner)
+            return True
+        except app_redis.UNAVAILABLE as exc:
+            logger.warning("redis increment failed, errors left for the flush: %s", exc)
+            return False
+
+
+def batch_for(learner_batches: dict, learner_id: uuid.UUID) -> uuid.UUID:
+    batch = learner_batches.get(learner_id)
+    if batch is None:
+        batch = learner_batches[learner_id] = new_id()
+    return batch
+
+
+def pg_array(values: Iterable[object]) -> str:
+    """A Postgres array literal for values that need no quoting (ids, numbers, UUIDs)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def pg_times(values: Iterable[datetime]) -> str:
+    return "{" + ",".join(v.astimezone(UTC).isoformat() for v in values) + "}"
+
+
+# KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms.
+# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
+INGEST_LUA = """
+if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
+for i = 2, #ARGV, 2 do
+  local f = ARGV[i]
+  local ts = tonumber(ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[1], f, 1)
+  local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
+  if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
+end
+return 1
+"""
+
+
+def ingest_increments(by_learner: dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]]) -> None:
+    """One pipeline: each learner's counters (in the UTC day of each error) and dirty mark."""
+    pipe = counters.client().pipeline(transaction=False)
+    for learner_id, (batch, errors) in by_learner.items():
+        args: list[object] = []
+        for sid, at in errors:
+            args += (
+                f"{sid}:{counters.day_code(at.astimezone(UTC).date())}",
+                int(at.timestamp() * 1000),
+            )
+        pipe.eval(INGEST_LUA, 1, counters.pending_key(learner_id), batch.hex, *args)
+    pipe.sadd(counters.DIRTY, *by_learner)
+    pipe.execute()
