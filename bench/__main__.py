@@ -13,9 +13,14 @@ import os
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from devstack import services
+
+if TYPE_CHECKING:  # imported after django.setup() at run time
+    from bench.report import Table
+    from bench.system import System
 
 PORT, BASELINE_PORT = 8300, 8310
 RESULTS = services.ROOT / "bench" / "results.md"
@@ -62,15 +67,7 @@ def main() -> int:
 
     system = System(stack, port=PORT, baseline_port=BASELINE_PORT)
     try:
-        log("preparing the bench database (migrate, fixtures, tokens)")
-        from devstack.processes import prepare
-
-        prepare(system.env)
-        tokens = {role: system.manage("issue_token", f"bench-{role}", "--role", role).split()[-1]
-                  for role in ("ingest", "analyst", "staff")}  # fmt: skip
-        from config import redis as app_redis
-
-        app_redis.client().flushdb()
+        tokens = prepare(system)
         learners = data.tutor_seed(log)
         data.dialogs_seed(system.manage, log)
         table = report.Table()
@@ -80,26 +77,48 @@ def main() -> int:
         system.start()
         sampler = RssSampler(system)
         sampler.run_in_background()
-        baseline = rows.baseline(table, system, log)
-        rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
-        rows.bulk_ingestion(table, system, tokens["ingest"], log)
-        rows.recommendations(table, system, tokens["analyst"], learners, log)
-        rows.dialog_listing(table, system, tokens["analyst"], log)
-        rows.live_leaderboard(table, system, tokens["staff"], log)
+        measure(table, system, tokens, learners)
         rows.memory(table, sampler.stop(), RESULTS)
     finally:
         system.stop()
         stack.stop_started()
+    write_results(table, minutes=(time.monotonic() - started) / 60)
+    return 0
 
+
+def prepare(system: System) -> dict[str, str]:
+    """Migrate, load fixtures, issue one token per role and empty the bench Redis database."""
+    log("preparing the bench database (migrate, fixtures, tokens)")
+    from config import redis as app_redis
+    from devstack.processes import prepare as prepare_database
+
+    prepare_database(system.env)
+    tokens = {role: system.manage("issue_token", f"bench-{role}", "--role", role).split()[-1]
+              for role in ("ingest", "analyst", "staff")}  # fmt: skip
+    app_redis.client().flushdb()
+    return tokens
+
+
+def measure(table: Table, system: System, tokens: dict[str, str], learners: dict) -> None:
+    """Rows 0-4 against the running system, the baseline first (later rows compare to it)."""
+    from bench import rows
+
+    baseline = rows.baseline(table, system, log)
+    rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
+    rows.bulk_ingestion(table, system, tokens["ingest"], log)
+    rows.recommendations(table, system, tokens["analyst"], learners, log)
+    rows.dialog_listing(table, system, tokens["analyst"], log)
+    rows.live_leaderboard(table, system, tokens["staff"], log)
+
+
+def write_results(table: Table, *, minutes: float) -> None:
     from bench.system import machine
 
-    minutes = (time.monotonic() - started) / 60
     text = table.render(
         machine=machine(), when=datetime.now(UTC), minutes=minutes, previous=RESULTS
     )
     RESULTS.write_text(text)
     print(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 class Client:
     def __init__(self, base_url: str, auth: str = "", source: str | None = None) -> None:
         """`source`: a loopback address to connect from (127.0.0.N), one client per address."""
+        self.base_url = base_url
         parts = urlsplit(base_url)
         self.conn = http.client.HTTPConnection(
             parts.hostname, parts.port, timeout=30, source_address=(source, 0) if source else None

@@ -40,15 +40,17 @@ def copy_floor(conversations: list[tuple[str, str]], *, utterances: int) -> floa
     from tutor import taxonomy
     from tutor.ids import new_id
 
-    subs = [taxonomy.subcategory_resolve(category=e["errorCategory"],
-                                         subcategory=e["errorSubCategory"]).id for e in ERRORS]  # fmt: skip
+    subs = [
+        taxonomy.subcategory_resolve(category=e["errorCategory"], subcategory=e["errorSubCategory"])
+        for e in ERRORS
+    ]
     now = datetime.now(UTC).isoformat()
     utt_rows, err_rows = [], []
     for i in range(utterances):
         conv, learner = conversations[i % len(conversations)]
         uid, batch = new_id(), new_id()
         utt_rows.append((uid, conv, learner, CONTENT, now))
-        err_rows.extend((new_id(), learner, uid, sid, now, batch) for sid in subs)
+        err_rows.extend((new_id(), learner, uid, sub.id, now, batch) for sub in subs)
     utt_text, err_text = _copy_text(utt_rows), _copy_text(err_rows)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor: COPY is not in Django's API
@@ -57,8 +59,8 @@ def copy_floor(conversations: list[tuple[str, str]], *, utterances: int) -> floa
             with raw.copy("COPY tutor_utterance (id, conversation_id, learner_id, content, "
                           "created_at) FROM STDIN") as copy:  # fmt: skip
                 copy.write(utt_text)
-            with raw.copy("COPY tutor_learnererror (id, learner_id, utterance_id, "
-                          "subcategory_id, created_at, uncounted_batch) FROM STDIN") as copy:  # fmt: skip
+            columns = "id, learner_id, utterance_id, subcategory_id, created_at, uncounted_batch"
+            with raw.copy(f"COPY tutor_learnererror ({columns}) FROM STDIN") as copy:
                 copy.write(err_text)
         seconds = time.monotonic() - started
         ids = [str(r[0]) for r in utt_rows]

@@ -70,13 +70,7 @@ def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participan
         rate: float = 50.0, answers: int = 1000, log=print) -> LiveResult:  # fmt: skip
     client = Client(base)
     code = _quiz_create(client, staff)
-    players = []
-    for n in range(participants):
-        # Each participant joins from its own loopback address, as real players come from their
-        # own devices: the shipped per-IP join limit then applies as in production.
-        joiner = Client(base, source=f"127.0.{1 + n // 250}.{1 + n % 250}")
-        joined = joiner.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
-        players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
+    players = _players_join(client, code, participants)
     out_file = services.ROOT / "bench" / ".work" / "live.json"
     watcher = subprocess.Popen(
         [sys.executable, "-m", "bench.live", f"{ws_base}/ws/quizzes/{code}/", str(watchers),
@@ -86,6 +80,31 @@ def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participan
     if watcher.stdout.readline().strip() != "READY":
         raise RuntimeError("websocket watchers did not connect")
     log(f"  {watchers} websocket clients connected to quiz {code}")
+    records, share = _drive_answers(base, code, players, answers, rate, watcher.pid)
+    watcher.stdin.write("STOP\n")
+    watcher.stdin.flush()
+    watcher.wait(timeout=120)
+    result = _analyse(json.loads(out_file.read_text()), records, answers)
+    result.watcher_cpu_share = share
+    return result
+
+
+def _players_join(client: Client, code: str, participants: int) -> list[dict]:
+    """Each participant joins from its own loopback address, as real players join from their
+    own devices: the shipped per-IP join limit then applies as in production."""
+    players = []
+    for n in range(participants):
+        joiner = Client(client.base_url, source=f"127.0.{1 + n // 250}.{1 + n % 250}")
+        joined = joiner.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
+        players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
+    return players
+
+
+def _drive_answers(
+    base: str, code: str, players: list[dict], answers: int, rate: float, watcher_pid: int
+) -> tuple[list, float]:
+    """Posts `answers` answers at `rate`; returns their records and the watcher's CPU share."""
+    participants = len(players)
     # Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
     schedule = [players[i % participants] for i in range(answers)]
     records: list = []
@@ -93,23 +112,18 @@ def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participan
         threading.Thread(target=_answer_loop, args=(base, code, schedule[k::4], rate / 4, records))
         for k in range(4)
     ]
-    watcher_cpu = psutil.Process(watcher.pid).cpu_times()
+    watcher_cpu = psutil.Process(watcher_pid).cpu_times()
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     time.sleep(2)  # let the last coalesced broadcast land
-    after = psutil.Process(watcher.pid).cpu_times()
+    after = psutil.Process(watcher_pid).cpu_times()
     share = (after.user + after.system - watcher_cpu.user - watcher_cpu.system) / (
         time.monotonic() - started
     )
-    watcher.stdin.write("STOP\n")
-    watcher.stdin.flush()
-    watcher.wait(timeout=120)
-    result = _analyse(json.loads(out_file.read_text()), records, answers)
-    result.watcher_cpu_share = share
-    return result
+    return records, share
 
 
 def _analyse(data: dict, records: list, total_answers: int) -> LiveResult:

@@ -92,6 +92,30 @@ def run(
     if warmup:
         run(base_url, lines, connections=connections, seconds=warmup, budget=budget, auth=auth,
             threads=threads)  # fmt: skip
+    data = _wrk(base_url, lines, connections=connections, seconds=seconds, budget=budget,
+                auth=auth, threads=threads)  # fmt: skip
+    seconds_run = data["duration_us"] / 1e6
+    return WrkResult(
+        requests=data["requests"],
+        seconds=seconds_run,
+        rps=data["requests"] / seconds_run,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=data["errors_status"] + data["errors_other"],
+    )
+
+
+def _wrk(
+    base_url: str,
+    lines: list[str],
+    *,
+    connections: int,
+    seconds: int,
+    budget: int,
+    auth: str,
+    threads: int,
+) -> dict:
+    """One wrk run with the budget script; returns the JSON summary the script prints."""
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,13 +135,4 @@ def run(
     match = re.search(r"WRK_JSON (\{.*\})", out.stdout)
     if not match:
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
-    data = json.loads(match.group(1))
-    seconds_run = data["duration_us"] / 1e6
-    return WrkResult(
-        requests=data["requests"],
-        seconds=seconds_run,
-        rps=data["requests"] / seconds_run,
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
-        errors=data["errors_status"] + data["errors_other"],
-    )
+    return json.loads(match.group(1))

@@ -1,18 +1,22 @@
-"""Shared API bits: cached token auth, role permissions, URL and schema helpers."""
+"""Shared API bits: cached token auth, role permissions, query filters, URL and schema helpers."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import QueryDict
 from django.urls import URLPattern, path
+from django_filters import FilterSet
+from django_filters.utils import translate_validation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, permissions
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
+
+from config.caching import ExpiringCache
 
 ROLES = ("ingest", "analyst", "staff")
 
@@ -24,34 +28,33 @@ class CachedTokenAuthentication(authentication.TokenAuthentication):
     A deleted token or changed role takes effect within the cache lifetime, in every process.
     """
 
-    _cache: dict[str, tuple[float, AbstractBaseUser]] = {}
-    _lock = threading.Lock()
-    _max_entries = 10_000
+    _cache: ExpiringCache[str, AbstractBaseUser] = ExpiringCache(
+        maxsize=10_000, seconds=lambda: settings.API_TOKEN_CACHE_SECONDS
+    )
 
     def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Token | None]:
-        now = time.monotonic()
-        cached = self._cache.get(key)
-        if cached and cached[0] > now:
-            return cached[1], None
-        user, token = super().authenticate_credentials(key)
-        user.roles = frozenset(user.groups.values_list("name", flat=True))
-        with self._lock:
-            if len(self._cache) >= self._max_entries:
-                self._cache.clear()
-            self._cache[key] = (now + settings.API_TOKEN_CACHE_SECONDS, user)
-        return user, token
+        loaded: list[Token] = []
+
+        def load() -> AbstractBaseUser:
+            user, token = super(CachedTokenAuthentication, self).authenticate_credentials(key)
+            user.roles = frozenset(user.groups.values_list("name", flat=True))
+            loaded.append(token)
+            return user
+
+        user = self._cache.get_or_load(key, load)
+        return user, (loaded[0] if loaded else None)
 
     @classmethod
     def forget_all(cls) -> None:
-        with cls._lock:
-            cls._cache.clear()
+        cls._cache.clear()
 
 
-def user_roles(user: AbstractBaseUser) -> frozenset[str]:
-    roles = getattr(user, "roles", None)
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The user's role names, remembered on the user object (the token cache keeps that object)."""
+    roles: frozenset[str] | None = getattr(user, "roles", None)
     if roles is None:  # session-authenticated users skip the token cache
-        roles = frozenset(user.groups.values_list("name", flat=True))
-        user.roles = roles
+        roles = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
+        user.roles = roles  # type: ignore[union-attr]
     return roles
 
 
@@ -77,6 +80,14 @@ def HasRole(*roles: str) -> type[permissions.BasePermission]:
 
     _HasRole.__name__ = f"HasRole_{'_'.join(roles)}"
     return _HasRole
+
+
+def filterset_values(filterset_class: type[FilterSet], data: QueryDict) -> dict[str, Any]:
+    """The validated values of a FilterSet's filters; a bad one is a 400 naming the parameter."""
+    filterset = filterset_class(data=data)
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.form.cleaned_data
 
 
 def optional_slash(route: str, view: Callable, name: str) -> list[URLPattern]:

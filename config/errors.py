@@ -16,8 +16,10 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from drf_standardized_errors import handler
+from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.response import Response
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ class ExceptionHandler(handler.ExceptionHandler):
         return super().convert_known_exceptions(exc)
 
 
-def exception_handler(exc: Exception, context: dict):
+def exception_handler(exc: Exception, context: ExceptionHandlerContext) -> Response | None:
     return ExceptionHandler(exc, context).run()
 
 

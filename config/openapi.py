@@ -12,7 +12,8 @@ every endpoint, so they are always added.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from django_filters import FilterSet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
     ServerErrorEnum,
@@ -41,17 +42,19 @@ class ErrorSerializer(serializers.Serializer):
 
 class BadRequestResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices + ClientErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    # Named like the wire's key, shadowing Serializer.errors: these classes only describe the
+    # schema and never validate, so the property is never read.
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ClientErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ServerErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = ErrorSerializer(many=True)
+    errors = ErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 def _serializer(status: int) -> type[serializers.Serializer]:
@@ -66,3 +69,12 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         status: OpenApiResponse(_serializer(status), description=DESCRIPTIONS[status])
         for status in sorted({*statuses, *ALWAYS})
     }
+
+
+def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParameter]:
+    """Query parameters documented from a FilterSet's declared filters (names, help texts), for
+    views that paginate by hand and so don't get them from DjangoFilterBackend."""
+    return [
+        OpenApiParameter(name, str, description=str(spec.extra.get("help_text", "")))
+        for name, spec in filterset_class.base_filters.items()
+    ]

@@ -24,6 +24,7 @@ import time
 
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from config import redis as app_redis
 
@@ -41,12 +42,14 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
     _leases: dict[str, tuple[int, int]] = {}
     _lock = threading.Lock()
 
-    def allow_request(self, request: Request, view: object) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
             return True
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.num_requests is None or self.duration is None:
+            return True  # a scope whose rate is None is unthrottled, as in DRF
         key = self.get_cache_key(request, view)
         if key is None:
             return True

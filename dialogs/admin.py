@@ -3,12 +3,15 @@ write the ledger; the admin must not bypass them. Built to stay fast on millions
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from config.admin import ReadOnlyAdmin
 from dialogs.models import ConsentDecision, Dialog, DialogCount
 
 
@@ -19,18 +22,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return len(self.object_list.values_list("pk", flat=True)[: self.cap + 1])
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+        return len(cast(QuerySet, self.object_list).values_list("pk", flat=True)[: self.cap + 1])
 
 
 class ConsentFilter(admin.SimpleListFilter):

@@ -3,6 +3,8 @@
 A regex alone would accept "XX" or "QQ"; dialogs are only useful to analysts with a real language.
 """
 
+import re
+
 ISO_639_1 = frozenset(
     """
     aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
@@ -14,3 +16,24 @@ ISO_639_1 = frozenset(
     za zh zu
     """.upper().split()
 )
+
+_TWO_LETTERS = re.compile(r"^[A-Za-z]{2}\Z")
+
+
+class LanguageError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def language_parse(value: str) -> str:
+    """Any case in, upper case out: the one rule for a language in a body or a query string.
+
+    A malformed code (`invalid`) and a well-formed unknown one (`unknown_language`) both fail.
+    """
+    if not _TWO_LETTERS.match(value):
+        raise LanguageError("invalid", "Must be a two-letter ISO 639-1 code such as EN.")
+    code = value.upper()
+    if code not in ISO_639_1:
+        raise LanguageError("unknown_language", f"{code} is not an ISO 639-1 language code.")
+    return code

@@ -33,8 +33,9 @@ class Dialog(models.Model):
 
     class Meta:
         indexes = [
-            # Keyset list, newest first, one partial index per filter shape: a page reads only
-            # its own rows, however deep (DESIGN-NOTES "Keyset pagination").
+            # Keyset list, newest first, one partial index per filter shape: a page seeks to its
+            # (created_at, id) cursor and reads only its own rows, however deep; OFFSET would walk
+            # every skipped row. Partial on consented rows, the only ones a reader sees.
             models.Index(fields=["created_at", "id"], condition=CONSENTED, name="dlg_list"),
             models.Index(
                 fields=["language", "created_at", "id"], condition=CONSENTED, name="dlg_list_lang"

@@ -105,7 +105,7 @@ def dialogs_page(
         return Page(rows, count, _position(rows[-1], backward=False) if more else None, None)
     if not cursor.backward:
         # Past the end: the previous page still ends with the cursor's own row, inclusive.
-        previous = (
+        previous: Cursor | None = (
             _position(rows[0], backward=True)
             if rows
             else Cursor(cursor.created_at, cursor.id - 1, backward=True)

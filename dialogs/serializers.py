@@ -7,11 +7,10 @@ from typing import Any
 
 from rest_framework import serializers
 
-from dialogs.languages import ISO_639_1
+from dialogs.languages import LanguageError, language_parse
 from dialogs.models import ID_MAX_LENGTH, ID_PATTERN, TEXT_MAX_LENGTH
 
 _ID_RE = re.compile(ID_PATTERN)
-_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2}\Z")
 
 
 class StrictCharField(serializers.CharField):
@@ -45,23 +44,11 @@ class IdField(StrictCharField):
 class LanguageField(StrictCharField):
     """ISO 639-1, any case in, upper case out. Malformed and unknown codes are both 400."""
 
-    default_error_messages = {
-        "invalid": "Must be a two-letter ISO 639-1 code such as EN.",
-        "unknown_language": "{value} is not an ISO 639-1 language code.",
-    }
-
-    def __init__(self, *, known_only: bool = True, **kwargs: Any) -> None:
-        self.known_only = known_only
-        super().__init__(**kwargs)
-
     def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if not _LANGUAGE_RE.match(value):
-            self.fail("invalid")
-        value = value.upper()
-        if self.known_only and value not in ISO_639_1:
-            self.fail("unknown_language", value=value)
-        return value
+        try:
+            return language_parse(super().to_internal_value(data))
+        except LanguageError as exc:
+            raise serializers.ValidationError(str(exc), code=exc.code) from exc
 
 
 class PathIdsSerializer(serializers.Serializer):
@@ -91,10 +78,9 @@ class DialogPageSerializer(serializers.Serializer):
     results = DialogSerializer(many=True)
 
 
-class DialogListQuerySerializer(serializers.Serializer):
-    # An unknown but well-formed code (e.g. "XX") just matches nothing; a malformed one is a 400.
-    language = LanguageField(known_only=False, required=False, allow_blank=True)
-    customerId = IdField(required=False, allow_blank=True)
+class DialogPageQuerySerializer(serializers.Serializer):
+    """The list's paging parameters; its filters are `dialogs.filters.DialogListFilter`."""
+
     page_size = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     cursor = serializers.CharField(required=False, allow_blank=True)
 

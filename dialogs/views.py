@@ -11,15 +11,16 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from config.api import HasRole
-from config.openapi import error_responses
+from config.api import HasRole, filterset_values
+from config.openapi import error_responses, filterset_parameters
 from config.throttling import ScopedRedisRateThrottle
 from dialogs import cursors, selectors, services
+from dialogs.filters import DialogListFilter
 from dialogs.serializers import (
     DeletedCustomerSerializer,
     DeletedDialogSerializer,
     DialogCreateSerializer,
-    DialogListQuerySerializer,
+    DialogPageQuerySerializer,
     DialogPageSerializer,
     DialogSerializer,
     PathIdsSerializer,
@@ -162,8 +163,7 @@ class DialogListView(APIView):
         tags=TAG,
         operation_id="dialog_list",
         parameters=[
-            OpenApiParameter("language", str, description="ISO 639-1 code, any case."),
-            OpenApiParameter("customerId", str, description=_ID_DOC),
+            *filterset_parameters(DialogListFilter),
             OpenApiParameter("page_size", int, description="1 to 1000, default 100."),
             OpenApiParameter("cursor", str, description="Opaque; take it from next/previous."),
         ],
@@ -171,13 +171,14 @@ class DialogListView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Consented dialogs, newest first, keyset-paginated; `count` is exact."""
-        query = DialogListQuerySerializer(data=request.query_params)
+        filters = filterset_values(DialogListFilter, request.query_params)
+        query = DialogPageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         token = params.get("cursor")
         page = selectors.dialogs_page(
-            language=params.get("language") or None,
-            customer_id=params.get("customerId") or None,
+            language=filters["language"] or None,
+            customer_id=filters["customerId"] or None,
             cursor=cursors.decode(token) if token else None,
             size=params.get("page_size", DEFAULT_PAGE_SIZE),
         )

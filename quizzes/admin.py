@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin import ReadOnlyAdmin
 from config.errors import ApplicationError
 from quizzes import services
 from quizzes.models import Answer, Choice, Participant, Question, Quiz, choice_set_error
@@ -132,18 +133,14 @@ class QuizAdmin(nested_admin.NestedModelAdmin):
         self._set_status(request, queryset, Quiz.Status.CLOSED)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Game records are written by play, never by hand."""
+class GameRecordAdmin(ReadOnlyAdmin):
+    """Game records are written by play, never by hand; staff may clear them."""
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+    deletable = True
 
 
 @admin.register(Participant)
-class ParticipantAdmin(ReadOnlyAdmin):
+class ParticipantAdmin(GameRecordAdmin):
     list_display = ["nickname", "quiz", "score", "answered", "reached_score_at", "joined_at"]
     list_filter = ["quiz"]
     search_fields = ["nickname", "quiz__code"]
@@ -152,7 +149,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Answer)
-class AnswerAdmin(ReadOnlyAdmin):
+class AnswerAdmin(GameRecordAdmin):
     list_display = ["participant", "question", "choice", "result", "points", "answered_at"]
     list_filter = ["result", "participant__quiz"]
     list_select_related = ["participant", "question", "choice"]

@@ -1,11 +1,11 @@
 """Redis side of the error counters: keys, Lua scripts, ingestion increments, real-time reads.
 
 Keys (the `{learner}` hash tag keeps one learner's keys in one Redis Cluster slot, so every
-per-learner script stays single-slot):
+per-learner script stays single-slot; the templates below are the only spelling):
     tutor:{L}:pending        hash  "<subcategory_id>:<yyyymmdd>" -> count
                                    "t:<subcategory_id>:<yyyymmdd>" -> last seen, epoch ms (max)
                                    "b:<batch>" -> "1": evidence that this request's increments
-                                   landed ("x": tombstone written by the fold; see flush.py)
+                                   landed ("x": tombstone written by the fold; see flush/fold.py)
     tutor:{L}:snap:<fid>     hash  a pending hash moved aside by flush <fid>; never written again
     tutor:{L}:snaps          set   flush ids that hold a snapshot of this learner
     tutor:{L}:gen            int   bumped by every move; readers use it to detect a move mid-read
@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -30,16 +31,29 @@ from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
+# The key layout, defined here only. Per-learner keys are %-templates of the learner id (Lua
+# gets them as ARGV and fills them with string.format), so Python and Lua cannot drift apart.
+PENDING = "tutor:{%s}:pending"
+SNAPSHOT_PREFIX = "tutor:{%s}:snap:"  # + flush id
+SNAPS = "tutor:{%s}:snaps"
+GEN = "tutor:{%s}:gen"
+GEN_TTL_SECONDS = 86_400  # a reader's retry window is far shorter
 DIRTY = "tutor:dirty"
 REGISTRY = "tutor:flushes"
+FLUSH_SET_PREFIX = "tutor:flush:"  # + flush id
+KEY_PATTERN = "tutor:*"  # every key above (a SCAN/KEYS glob)
 
 
 def pending_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:pending"
+    return PENDING % learner_id
+
+
+def snapshot_prefix(learner_id: str) -> str:
+    return SNAPSHOT_PREFIX % learner_id
 
 
 def snapshot_key(learner_id: str, flush_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:snap:{flush_id}"
+    return snapshot_prefix(learner_id) + flush_id
 
 
 def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
@@ -48,15 +62,15 @@ def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
 
 
 def snaps_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:snaps"
+    return SNAPS % learner_id
 
 
 def gen_key(learner_id: str) -> str:
-    return f"tutor:{{{learner_id}}}:gen"
+    return GEN % learner_id
 
 
 def flush_set_key(flush_id: str) -> str:
-    return f"tutor:flush:{flush_id}"
+    return FLUSH_SET_PREFIX + flush_id
 
 
 def day_code(day: date) -> str:
@@ -82,13 +96,14 @@ def client() -> redis.Redis:
     )
 
 
-# KEYS[1] pending hash. ARGV: batch id, epoch ms, fields "<sid>:<yyyymmdd>"... (repeats = +2).
-# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
+# KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms (a field
+# may repeat: +1 each). HSETNX on the batch makes a replayed request a no-op and leaves evidence
+# for the flush.
 INGEST_LUA = """
 if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
-local ts = tonumber(ARGV[2])
-for i = 3, #ARGV do
+for i = 2, #ARGV, 2 do
   local f = ARGV[i]
+  local ts = tonumber(ARGV[i + 1])
   redis.call('HINCRBY', KEYS[1], f, 1)
   local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
   if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
@@ -96,24 +111,40 @@ end
 return 1
 """
 
+# One request's new errors per learner id: its batch id and (subcategory id, error time) pairs.
+LearnerIncrements = dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]]
+
+
+def ingest_args(batch: uuid.UUID, errors: Iterable[tuple[int, datetime]]) -> list[object]:
+    """INGEST_LUA's ARGV: each error counts in the UTC day of its own time."""
+    args: list[object] = [batch.hex]
+    for sid, at in errors:
+        args += (f"{sid}:{day_code(at.astimezone(UTC).date())}", int(at.timestamp() * 1000))
+    return args
+
+
+def ingest_increments(by_learner: LearnerIncrements) -> None:
+    """One round trip for a whole request (one utterance or a bulk batch): every learner's
+    pending counters, and the dirty marks.
+
+    Raises redis errors; the caller decides (the rows are already committed in Postgres).
+    """
+    if not by_learner:
+        return
+    pipe = client().pipeline(transaction=False)
+    for learner_id, (batch, errors) in by_learner.items():
+        pipe.eval(INGEST_LUA, 1, pending_key(learner_id), *ingest_args(batch, errors))
+    pipe.sadd(DIRTY, *by_learner)
+    pipe.execute()
+
 
 def ingest_increment(
     *, learner_id: str, batch: uuid.UUID, at: datetime, subcategory_ids: Iterable[int]
 ) -> None:
-    """One round trip: bump the learner's pending counters and mark the learner dirty.
-
-    Raises redis errors; the caller decides (the rows are already committed in Postgres).
-    """
-    day = day_code(at.astimezone(UTC).date())
-    fields = [f"{sid}:{day}" for sid in subcategory_ids]
-    if not fields:
-        return
-    pipe = client().pipeline(transaction=False)
-    pipe.eval(
-        INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
-    )
-    pipe.sadd(DIRTY, learner_id)
-    pipe.execute()
+    """`ingest_increments` for one learner's errors made at one time."""
+    errors = [(sid, at) for sid in subcategory_ids]
+    if errors:
+        ingest_increments({learner_id: (batch, errors)})
 
 
 # Reader: everything Redis knows about one learner, atomically (single slot).
@@ -198,11 +229,12 @@ def learner_state_read(*, learner_id: str) -> LearnerRedisState:
         pending_key(learner_id),
         gen_key(learner_id),
         snaps_key(learner_id),
-        f"tutor:{{{learner_id}}}:snap:",
+        snapshot_prefix(learner_id),
     )
     snapshots = {reply[i]: tally_hash(reply[i + 1]) for i in range(2, len(reply), 2)}
     return LearnerRedisState(gen=reply[0], pending=tally_hash(reply[1]), snapshots=snapshots)
 
 
 def learner_gen(*, learner_id: str) -> str:
-    return client().get(gen_key(learner_id)) or "0"
+    gen = cast(str | None, client().get(gen_key(learner_id)))  # decode_responses=True
+    return gen or "0"

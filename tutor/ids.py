@@ -27,3 +27,8 @@ def new_id(at_ms: int | None = None) -> uuid.UUID:
                 value = _last[0] + 1  # the random part is 62 bits: no realistic overflow
             _last[0] = value
     return uuid.UUID(int=value)
+
+
+def time_floor(at_ms: int) -> uuid.UUID:
+    """The smallest UUIDv7 of that millisecond: `id < time_floor(t)` means "made before t"."""
+    return uuid.UUID(int=(at_ms & (2**48 - 1)) << 80 | 0x7 << 76 | 0b10 << 62)

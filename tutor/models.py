@@ -1,9 +1,11 @@
 """Learners, their conversations and errors, the error taxonomy, exercises, and error counts.
 
 Postgres rows of `LearnerError` are the source of truth. `ErrorCount` is a per learner,
-subcategory and UTC day aggregate maintained by the counter flush (see `tutor/counting.py`).
+subcategory and UTC day aggregate maintained by the counter flush (see `tutor/flush/`).
 Every learner-owned row carries `learner_id` so the tables can later be distributed by learner.
 """
+
+from __future__ import annotations
 
 import re
 import uuid
@@ -26,7 +28,7 @@ def label_key(label: str) -> str:
 
 
 class Learner(models.Model):
-    """The issue's "User": a person learning English (not a Django login account)."""
+    """A person learning English (the API calls them "user"; not a Django login account)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=150, unique=True)
@@ -69,6 +71,8 @@ class Utterance(models.Model):
     )
     content = models.TextField()
     created_at = models.DateTimeField()
+    # Not a field: the errors `services.utterance_create` stored with it, for the response.
+    new_errors: list[LearnerError]
 
     class Meta:
         indexes = [
@@ -144,7 +148,7 @@ class Exercise(models.Model):
 
 
 class LearnerError(models.Model):
-    """One error found in an utterance. The issue's "Error"; Postgres keeps every one."""
+    """One error found in an utterance (the API's "error"); Postgres keeps every one."""
 
     # A UUID the client may choose (a retry then hits the primary key, not a duplicate row);
     # server-made ones are time-ordered.
@@ -166,7 +170,7 @@ class LearnerError(models.Model):
     # The ingest request's batch id (UUIDv7: its time is the ingest moment), written with the row
     # and cleared by the flush that applies the batch's Redis increment. A row still marked after
     # the settle time has no applied increment (a worker died before its Redis call, Redis was
-    # down or lost its data): the flush folds it into ErrorCount exactly once (tutor/flush).
+    # down or lost its data): the flush folds it into ErrorCount exactly once (tutor/flush/fold.py).
     uncounted_batch = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -220,12 +224,16 @@ class ErrorCount(models.Model):
 class FlushLedger(models.Model):
     """One row per applied counter snapshot: its unique flush id makes applying idempotent."""
 
+    class Kind(models.TextChoices):
+        FLUSH = "flush", "applied by a flush"
+        DISCARDED = "discarded", "discarded by a rebuild (the rows already hold its errors)"
+
     id = models.BigAutoField(primary_key=True)
     flush_id = models.CharField(max_length=64, unique=True)
     applied_at = models.DateTimeField(db_index=True)
     learners = models.PositiveIntegerField(default=0)
     increments = models.PositiveBigIntegerField(default=0)
-    kind = models.CharField(max_length=16, default="flush")  # flush | fold | rebuild
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.FLUSH)
 
     class Meta:
         ordering = ["-applied_at"]

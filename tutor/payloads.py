@@ -47,10 +47,11 @@ class BulkIn(msgspec.Struct):
 # --- The contract: DRF serializers (schema, browsable API, error messages) ---------------------
 
 
+CLIENT_ID_HELP = "Client-chosen (optional); a retry with the same id is not stored twice."
+
+
 class ErrorItemSerializer(serializers.Serializer):
-    id = serializers.UUIDField(
-        required=False, help_text="Client-chosen; a retry with the same id is not stored twice."
-    )
+    id = serializers.UUIDField(required=False, help_text=CLIENT_ID_HELP)
     errorCategory = serializers.CharField(max_length=80)
     errorSubCategory = serializers.CharField(max_length=80)
     created_at = serializers.DateTimeField(
@@ -59,9 +60,7 @@ class ErrorItemSerializer(serializers.Serializer):
 
 
 class UtteranceSerializer(serializers.Serializer):
-    id = serializers.UUIDField(
-        required=False, help_text="Client-chosen; a retry with the same id is not stored twice."
-    )
+    id = serializers.UUIDField(required=False, help_text=CLIENT_ID_HELP)
     conversation_id = serializers.UUIDField()
     content = serializers.CharField(max_length=10_000, trim_whitespace=False)
     errors = ErrorItemSerializer(many=True, required=False, default=list, max_length=MAX_ERRORS)

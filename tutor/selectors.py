@@ -6,6 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import IntEnum
 
 from django.db import connection
 from django.utils import timezone
@@ -18,23 +19,37 @@ from tutor.models import Learner
 
 logger = logging.getLogger(__name__)
 
+
+class RowKind(IntEnum):
+    """The first column of a COUNTS_SQL row: which part of the union it comes from."""
+
+    LEARNER = 0  # present iff the learner exists
+    AGGREGATE = 1  # ErrorCount sum per subcategory
+    UNCOUNTED = 2  # rows marked uncounted, per subcategory and batch
+    APPLIED = 3  # a snapshot id Redis reported that the ledger already holds
+
+
 # One statement, so aggregates, uncounted rows and the ledger come from one database snapshot.
-# Rows: (0 learner exists) (1 aggregate per subcategory) (2 uncounted rows per batch) (3 ledger).
-COUNTS_SQL = """
-SELECT 0, NULL::int, NULL::bigint, NULL::timestamptz, NULL::text
+# Columns: kind, subcategory id, count, last seen, batch hex or flush id.
+COUNTS_SQL = f"""
+SELECT {RowKind.LEARNER:d}, NULL::int, NULL::bigint, NULL::timestamptz, NULL::text
 FROM tutor_learner WHERE id = %(learner)s
 UNION ALL
-SELECT 1, subcategory_id, sum(count), max(last_seen), NULL
+SELECT {RowKind.AGGREGATE:d}, subcategory_id, sum(count), max(last_seen), NULL
 FROM tutor_errorcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
 GROUP BY subcategory_id
 UNION ALL
-SELECT 2, subcategory_id, count(*), max(created_at), replace(uncounted_batch::text, '-', '')
+SELECT {RowKind.UNCOUNTED:d}, subcategory_id, count(*), max(created_at),
+       replace(uncounted_batch::text, '-', '')
 FROM tutor_learnererror
 WHERE learner_id = %(learner)s AND uncounted_batch IS NOT NULL AND created_at >= %(since)s
 GROUP BY subcategory_id, uncounted_batch
 UNION ALL
-SELECT 3, NULL, NULL, NULL, flush_id FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
+SELECT {RowKind.APPLIED:d}, NULL, NULL, NULL, flush_id
+FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
 """
+
+CountsRow = tuple[int, int | None, int | None, datetime | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -96,8 +111,8 @@ def error_counts(*, learner_id: uuid.UUID, since: date) -> Tally:
     return _combine(rows, state, since)
 
 
-def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[tuple]:
-    params = {
+def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[CountsRow]:
+    params: dict[str, str | date | datetime | list[str]] = {
         "learner": learner_id,
         "since_day": since,
         "since": datetime(since.year, since.month, since.day, tzinfo=UTC),
@@ -106,25 +121,31 @@ def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(COUNTS_SQL, params)
         rows = cursor.fetchall()
-    if not any(row[0] == 0 for row in rows):
+    if not any(row[0] == RowKind.LEARNER for row in rows):
         raise ApplicationError("user_not_found", "No user with this id.", status=404)
     return rows
 
 
-def _combine(rows: list[tuple], state: counters.LearnerRedisState | None, since: date) -> Tally:
+def _combine(rows: list[CountsRow], state: counters.LearnerRedisState | None, since: date) -> Tally:
     total = Tally()
-    applied = {row[4] for row in rows if row[0] == 3}
-    redis_parts = []
+    applied = {row[4] for row in rows if row[0] == RowKind.APPLIED}
+    redis_parts: list[Tally] = []
     if state is not None:
-        redis_parts = [state.pending] + [t for f, t in state.snapshots.items() if f not in applied]
-    evidence = set().union(*(t.evidence for t in redis_parts)) if redis_parts else set()
+        redis_parts = [state.pending, *(t for f, t in state.snapshots.items() if f not in applied)]
+    evidence: set[str] = set().union(*(t.evidence for t in redis_parts))
     for kind, sid, count, last_seen, batch in rows:
-        if kind == 1 or (kind == 2 and batch not in evidence):
+        if kind == RowKind.UNCOUNTED and batch in evidence:
+            continue  # Redis did get this batch's increments: counted in redis_parts
+        if kind in (RowKind.AGGREGATE, RowKind.UNCOUNTED):
+            # Never NULL in these kinds' rows (see COUNTS_SQL); the asserts tell the type checker.
+            assert sid is not None
+            assert count is not None
+            assert last_seen is not None
             total.add((sid, since), int(count), int(last_seen.timestamp() * 1000))
     for part in redis_parts:
-        for (sid, day), count in part.counts.items():
+        for (sid, day), n in part.counts.items():
             if day >= since:
-                total.add((sid, since), count, part.last_ms[(sid, day)])
+                total.add((sid, since), n, part.last_ms[(sid, day)])
     return total
 
 

@@ -7,12 +7,11 @@ admin is usable at once, while edits to existing rows show up within the cache l
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from config.caching import ExpiringCache
 from config.errors import ApplicationError
 from tutor.models import ErrorSubcategory, Exercise, label_key
 
@@ -43,8 +42,10 @@ class Taxonomy:
     exercises: dict[int, list[ExerciseCard]] = field(default_factory=dict)
 
 
-_lock = threading.Lock()
-_cached: tuple[float, Taxonomy] | None = None
+_cache: ExpiringCache[str, Taxonomy] = ExpiringCache(
+    maxsize=1, seconds=lambda: settings.TAXONOMY_CACHE_SECONDS
+)
+_KEY = "taxonomy"
 
 
 def _load() -> Taxonomy:
@@ -64,21 +65,14 @@ def _load() -> Taxonomy:
 
 
 def taxonomy_get(*, refresh: bool = False) -> Taxonomy:
-    global _cached
-    now = time.monotonic()
-    cached = _cached
-    if cached and cached[0] > now and not refresh:
-        return cached[1]
-    with _lock:
-        taxonomy = _load()
-        ttl = settings.TAXONOMY_CACHE_SECONDS
-        _cached = (now + ttl, taxonomy)
-    return taxonomy
+    """The cached taxonomy; `refresh` reloads it first (and caches the new one)."""
+    if refresh:
+        _cache.forget(_KEY)
+    return _cache.get_or_load(_KEY, _load)
 
 
 def taxonomy_forget() -> None:
-    global _cached
-    _cached = None
+    _cache.clear()
 
 
 def subcategory_resolve(*, category: str, subcategory: str, attr_prefix: str = "") -> Subcategory:

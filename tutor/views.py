@@ -91,6 +91,7 @@ class IngestView(APIView):
 class UserCreateView(IngestView):
     @extend_schema_serializer(component_name="TutorUserCreateInput")
     class InputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(required=False, help_text=payloads.CLIENT_ID_HELP)
         username = serializers.CharField(max_length=150)
         email = serializers.EmailField(max_length=254)
         first_name = serializers.CharField(
@@ -108,14 +109,23 @@ class UserCreateView(IngestView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
         operation_id="users_create",
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        learner = services.learner_create(**data.validated_data)
-        return Response(self.OutputSerializer(learner).data, status=status.HTTP_201_CREATED)
+        fields = dict(data.validated_data)
+        if "id" in fields:
+            learner, created = services.learner_ensure(**fields)
+        else:
+            learner, created = services.learner_create(**fields), True
+        return Response(self.OutputSerializer(learner).data, status=_status(created))
 
 
 class UserDetailView(APIView):
@@ -133,6 +143,7 @@ class UserDetailView(APIView):
 class ConversationCreateView(IngestView):
     @extend_schema_serializer(component_name="TutorConversationCreateInput")
     class InputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(required=False, help_text=payloads.CLIENT_ID_HELP)
         user_id = serializers.UUIDField()
 
     @extend_schema_serializer(component_name="TutorConversationCreateOutput")
@@ -143,13 +154,20 @@ class ConversationCreateView(IngestView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation = services.conversation_create(learner_id=data.validated_data["user_id"])
-        return Response(self.OutputSerializer(conversation).data, status=status.HTTP_201_CREATED)
+        conversation, created = services.conversation_create(
+            learner_id=data.validated_data["user_id"], id=data.validated_data.get("id")
+        )
+        return Response(self.OutputSerializer(conversation).data, status=_status(created))
 
 
 class UtteranceOutSerializer(serializers.Serializer):

@@ -4,21 +4,11 @@ import pytest
 from django.test import override_settings
 
 from config.api import websocket_url
+from config.testing import assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("config.tests.urls")]
 
 VALID = {"count": 1, "colour": "red"}
-
-
-def assert_error_shape(body: dict, *, code: str, attr: str | None = None) -> None:
-    assert set(body) >= {"type", "errors"}
-    assert body["errors"], body
-    for error in body["errors"]:
-        assert set(error) == {"code", "detail", "attr"}
-    if attr is not None:
-        assert any(e["attr"] == attr and e["code"] == code for e in body["errors"]), body
-    else:
-        assert body["errors"][0]["code"] == code, body
 
 
 @pytest.mark.parametrize("path", ["/test/probe", "/test/probe/"])
@@ -32,9 +22,8 @@ def test_api_path_answers_with_and_without_trailing_slash_without_redirect(inges
 def test_missing_token_is_401_with_error_shape(anon_client):
     response = anon_client.post("/test/probe", VALID, format="json")
 
-    assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Token")
-    assert_error_shape(response.json(), code="not_authenticated")
+    assert_error(response, status=401, code="not_authenticated", only=True)
 
 
 def test_invalid_token_is_401(anon_client):
@@ -42,44 +31,38 @@ def test_invalid_token_is_401(anon_client):
 
     response = anon_client.post("/test/probe", VALID, format="json")
 
-    assert response.status_code == 401
-    assert_error_shape(response.json(), code="authentication_failed")
+    assert_error(response, status=401, code="authentication_failed", only=True)
 
 
 def test_wrong_role_is_403(analyst_client):
     response = analyst_client.post("/test/probe", VALID, format="json")
 
-    assert response.status_code == 403
-    assert_error_shape(response.json(), code="role_required")
+    assert_error(response, status=403, code="role_required", only=True)
 
 
 def test_malformed_json_is_400_not_500(ingest_client):
     response = ingest_client.post("/test/probe", '{"count": 1,', content_type="application/json")
 
-    assert response.status_code == 400
-    assert_error_shape(response.json(), code="parse_error")
+    assert_error(response, status=400, code="parse_error", only=True)
 
 
 def test_wrong_type_is_400_naming_the_field(ingest_client):
     response = ingest_client.post("/test/probe", {"count": "many", "colour": "red"}, format="json")
 
-    assert response.status_code == 400
     assert response.json()["type"] == "validation_error"
-    assert_error_shape(response.json(), code="invalid", attr="count")
+    assert_error(response, status=400, code="invalid", attr="count")
 
 
 def test_unknown_enum_value_is_400_naming_the_field(ingest_client):
     response = ingest_client.post("/test/probe", {"count": 1, "colour": "blue"}, format="json")
 
-    assert response.status_code == 400
-    assert_error_shape(response.json(), code="invalid_choice", attr="colour")
+    assert_error(response, status=400, code="invalid_choice", attr="colour")
 
 
 def test_body_that_is_not_an_object_is_400(ingest_client):
     response = ingest_client.post("/test/probe", "[1, 2]", content_type="application/json")
 
-    assert response.status_code == 400
-    assert_error_shape(response.json(), code="invalid", attr="non_field_errors")
+    assert_error(response, status=400, code="invalid", attr="non_field_errors")
 
 
 @override_settings(MAX_REQUEST_BODY_BYTES=1024)
@@ -88,22 +71,19 @@ def test_oversized_body_is_413(ingest_client):
 
     response = ingest_client.post("/test/probe", body, content_type="application/json")
 
-    assert response.status_code == 413
-    assert_error_shape(response.json(), code="payload_too_large")
+    assert_error(response, status=413, code="payload_too_large", only=True)
 
 
 def test_unknown_url_is_404_with_error_shape(anon_client):
     response = anon_client.get("/no/such/thing")
 
-    assert response.status_code == 404
-    assert_error_shape(response.json(), code="not_found")
+    assert_error(response, status=404, code="not_found", only=True)
 
 
 def test_wrong_method_is_405_with_error_shape(ingest_client):
     response = ingest_client.delete("/test/probe")
 
-    assert response.status_code == 405
-    assert_error_shape(response.json(), code="method_not_allowed")
+    assert_error(response, status=405, code="method_not_allowed", only=True)
 
 
 def test_request_id_is_echoed_or_generated(anon_client):

@@ -128,64 +128,62 @@ def gunicorn_pids(app: App) -> set[int]:
     return {master.pid, *(child.pid for child in master.children())}
 
 
-def test_postgres_down_gives_503s_writes_nothing_half_and_service_resumes_by_itself(app):
-    pg = app.pg
-    user = app.post("/api/users", {"username": "ada", "email": "ada@example.com"}).json()
-    conversation = app.post("/api/conversations", {"user_id": user["id"]}).json()
-    writers = Writers(app, conversation["id"])
-    threads = [threading.Thread(target=writers.run) for _ in range(3)]
+WRITER_THREADS = 3
+
+
+def run_writers_while_postgres_dies(app: App, conversation_id: str) -> tuple[Writers, set[int]]:
+    """Writers post until Postgres is stopped under them and 503s arrive; returns the writers
+    (with every result) and gunicorn's pids from before the crash."""
+    writers = Writers(app, conversation_id)
+    threads = [threading.Thread(target=writers.run) for _ in range(WRITER_THREADS)]
     for thread in threads:
         thread.start()
     try:
         servers.wait_until(lambda: writers.count(201) >= 30, timeout=30, what="30 writes")
         pids = gunicorn_pids(app)
 
-        pg.stop("immediate")  # writers are mid-request
+        app.pg.stop("immediate")  # writers are mid-request
         servers.wait_until(lambda: writers.count(503) >= 20, timeout=30, what="503s")
     finally:
         writers.stop.set()
         for thread in threads:
             thread.join(timeout=30)
+    return writers, pids
 
-    # Down: a write and reads get the error shape; readiness names postgres; no 500s ever.
+
+def assert_down(app: App, user_id: str, conversation_id: str, writers: Writers) -> None:
+    """A write and reads get the error shape; readiness names postgres; no 500s ever."""
     for _ in range(4):  # more requests than workers: each worker answers
-        assert_503_database_unavailable(
-            app.post(
-                "/api/utterances",
-                {"conversation_id": conversation["id"], "content": "lost", "errors": ERRORS},
-            )
-        )
-        assert_503_database_unavailable(app.get("/api/generate-exercise", {"user_id": user["id"]}))
-        assert_503_database_unavailable(app.get(f"/api/users/{user['id']}"))
+        body = {"conversation_id": conversation_id, "content": "lost", "errors": ERRORS}
+        assert_503_database_unavailable(app.post("/api/utterances", body))
+        assert_503_database_unavailable(app.get("/api/generate-exercise", {"user_id": user_id}))
+        assert_503_database_unavailable(app.get(f"/api/users/{user_id}"))
         ready = requests.get(app.base + "/readyz", timeout=10)
         assert ready.status_code == 503
         assert ready.json()["errors"][0]["code"] == "postgres_unavailable"
         assert ready.json()["checks"] == {"postgres": "down", "redis": "ok"}
     assert {status for _, status in writers.results} <= {201, 503}, writers.results
 
-    pg.start()
 
-    # Back: the same gunicorn processes serve again, without any restart.
+def assert_back(app: App, user_id: str, conversation_id: str, pids: set[int]) -> None:
+    """The same gunicorn processes serve again, without any restart."""
+    back = {"conversation_id": conversation_id, "content": "back", "errors": ERRORS}
     first = servers.wait_until(
-        lambda: (
-            app.post(
-                "/api/utterances",
-                {"conversation_id": conversation["id"], "content": "back", "errors": ERRORS},
-            ).status_code
-            == 201
-        ),
+        lambda: app.post("/api/utterances", back).status_code == 201,
         timeout=30,
         what="a write to succeed again",
     )
     assert first
     for _ in range(6):
-        body = {"conversation_id": conversation["id"], "content": "after", "errors": ERRORS}
+        body = {"conversation_id": conversation_id, "content": "after", "errors": ERRORS}
         assert app.post("/api/utterances", body).status_code == 201
-        assert app.get("/api/generate-exercise", {"user_id": user["id"]}).status_code == 200
+        assert app.get("/api/generate-exercise", {"user_id": user_id}).status_code == 200
         assert requests.get(app.base + "/readyz", timeout=10).status_code == 200
     assert gunicorn_pids(app) == pids
 
-    # Nothing half-written: every utterance has all its errors; every 201 is there.
+
+def assert_nothing_half_written(app: App, writers: Writers) -> None:
+    """Every utterance has all its errors; every 201 is there."""
     per_utterance = app.sql(
         "SELECT u.content, count(e.id) FROM tutor_utterance u"
         " LEFT JOIN tutor_learnererror e ON e.utterance_id = u.id GROUP BY u.id, u.content"
@@ -198,19 +196,34 @@ def test_postgres_down_gives_503s_writes_nothing_half_and_service_resumes_by_its
     # crash itself could have landed anyway (its client cannot know): at most one per writer.
     failed = {content for content, status in writers.results if status != 201}
     assert "lost" not in stored
-    assert len(failed & stored) <= len(threads)
+    assert len(failed & stored) <= WRITER_THREADS
 
-    # Counts: real-time reads equal the rows, and so do the aggregates after a flush.
+
+def assert_counts_match_rows(app: App, user_id: str) -> None:
+    """Real-time reads equal the rows, and so do the aggregates after a flush."""
     rows = dict(
         app.sql(
             "SELECT s.name, count(*) FROM tutor_learnererror e"
             " JOIN tutor_errorsubcategory s ON s.id = e.subcategory_id GROUP BY s.name"
         )
     )
-    top = app.get("/api/generate-exercise", {"user_id": user["id"], "top_n_errors": 50}).json()
+    top = app.get("/api/generate-exercise", {"user_id": user_id, "top_n_errors": 50}).json()
     assert {e["errorSubCategory"]: e["errorFrequency"] for e in top["top_errors"]} == rows
     servers.manage(
         "shell", "-c", "from tutor import services; services.error_counts_flush()", env=app.env
     )
     (aggregated,) = app.sql("SELECT sum(count) FROM tutor_errorcount")[0]
     assert aggregated == sum(rows.values())
+
+
+def test_postgres_down_gives_503s_writes_nothing_half_and_service_resumes_by_itself(app):
+    user = app.post("/api/users", {"username": "ada", "email": "ada@example.com"}).json()
+    conversation = app.post("/api/conversations", {"user_id": user["id"]}).json()
+
+    writers, pids = run_writers_while_postgres_dies(app, conversation["id"])
+    assert_down(app, user["id"], conversation["id"], writers)
+    app.pg.start()
+
+    assert_back(app, user["id"], conversation["id"], pids)
+    assert_nothing_half_written(app, writers)
+    assert_counts_match_rows(app, user["id"])

@@ -10,17 +10,11 @@ import sys
 import pytest
 
 from config.services import api_token_issue
+from config.testing import assert_error
 from config.tests.conftest import World
 from dialogs.models import Dialog
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.content[:300]
-    body = response.json()
-    assert body["type"] == "client_error"
-    assert [e["code"] for e in body["errors"]] == [code]
 
 
 # --- Throttles ---------------------------------------------------------------------------------
@@ -71,7 +65,7 @@ def test_throttle_answers_429_with_error_shape_and_retry_after(
     throttled = call(world, 3)
 
     assert statuses <= allowed
-    assert_error(throttled, 429, "throttled")
+    assert_error(throttled, status=429, code="throttled", type="client_error", only=True)
     assert 1 <= int(throttled["Retry-After"]) <= 60
 
 
@@ -132,7 +126,7 @@ def test_dialog_over_the_body_limit_is_413_and_stores_nothing(world, settings):
         "/data/c-1/huge", {"text": text, "language": "EN"}, format="json"
     )
 
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, status=413, code="payload_too_large", type="client_error", only=True)
     assert not Dialog.objects.filter(dialog_id="huge").exists()
 
 
@@ -165,7 +159,7 @@ def test_every_write_endpoint_refuses_an_oversized_body(world, settings, actor, 
         path.format(code=world.quiz.code), body, content_type="application/json"
     )
 
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, status=413, code="payload_too_large", type="client_error", only=True)
 
 
 def test_body_limit_is_configurable(world, settings):
@@ -175,4 +169,4 @@ def test_body_limit_is_configurable(world, settings):
         "/data/c-1/small", {"text": "y" * 300, "language": "EN"}, format="json"
     )
 
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, status=413, code="payload_too_large", type="client_error", only=True)

@@ -12,6 +12,22 @@ from dialogs.models import Dialog, DialogCount
 pytestmark = pytest.mark.django_db
 
 
+def test_rebuild_dialog_counts_repairs_drift(consented_dialog):
+    consented_dialog(customer_id="1", language="EN")
+    consented_dialog(customer_id="1", language="EN")
+    consented_dialog(customer_id="2", language="DE")
+    DialogCount.objects.filter(customer_id="1").update(consented=7)
+    DialogCount.objects.filter(customer_id="2").delete()
+    DialogCount.objects.create(customer_id="ghost", language="IT", consented=5)
+    out = io.StringIO()
+
+    call_command("rebuild_dialog_counts", stdout=out)
+
+    assert "3 consented dialogs" in out.getvalue()
+    counted = {(c.customer_id, c.language): c.consented for c in DialogCount.objects.all()}
+    assert counted == {("1", "EN"): 2, ("2", "DE"): 1, ("ghost", "IT"): 0}
+
+
 def generate(**options):
     out = io.StringIO()
     call_command("generate_dialogs", stdout=out, stderr=io.StringIO(), **options)

@@ -1,13 +1,16 @@
 """GET /data/: consented only, newest first, filters, exact count, keyset pages, query pins."""
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.testing import assert_error
 from dialogs import cursors, services
-from dialogs.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +67,7 @@ def test_list_filters_combine_with_and_and_count_is_exact(analyst_client, consen
     assert count("customerId=2&language=DE") == 0
 
 
-@pytest.mark.parametrize("query", ["language=XX", "customerId=nobody", "language=fr&customerId=1"])
+@pytest.mark.parametrize("query", ["customerId=nobody", "language=fr&customerId=1"])
 def test_list_unknown_filter_values_give_empty_results(analyst_client, consented_dialog, query):
     consented_dialog(customer_id="1", language="EN")
 
@@ -76,6 +79,8 @@ def test_list_unknown_filter_values_give_empty_results(analyst_client, consented
 @pytest.mark.parametrize(
     ("query", "attr"),
     [
+        ("language=XX", "language"),
+        ("language=zz", "language"),
         ("language=ENG", "language"),
         ("language=1", "language"),
         ("language=e%20", "language"),
@@ -89,6 +94,13 @@ def test_list_unknown_filter_values_give_empty_results(analyst_client, consented
 )
 def test_list_malformed_parameters_are_400(analyst_client, query, attr):
     assert_error(analyst_client.get(f"/data/?{query}"), status=400, attr=attr)
+
+
+def test_list_unknown_language_is_400_like_on_post(analyst_client):
+    body = assert_error(analyst_client.get("/data/?language=zz"), status=400, attr="language")
+
+    assert body["errors"][0]["code"] == "unknown_language"
+    assert body["errors"][0]["detail"] == "ZZ is not an ISO 639-1 language code."
 
 
 def test_list_tampered_cursor_is_400(analyst_client, consented_dialog):
@@ -192,10 +204,26 @@ def test_list_backward_past_the_start_and_forward_past_the_end(analyst_client, c
 def test_list_deep_page_uses_the_cursor_not_an_offset(analyst_client, consented_dialog):
     for n in range(30):
         consented_dialog(dialog_id=f"d{n}")
-    pages = walk(analyst_client, "/data/?page_size=7")
+
+    with CaptureQueriesContext(connection) as captured:
+        pages = walk(analyst_client, "/data/?page_size=7")
 
     assert [len(p["results"]) for p in pages] == [7, 7, 7, 7, 2]
     assert all(p["count"] == 30 for p in pages)
+    selects = [q["sql"] for q in captured if q["sql"].startswith('SELECT "dialogs_dialog"')]
+    assert len(selects) == len(pages)
+    assert not any("OFFSET" in sql.upper() for sql in selects), selects
+    assert all(sql.endswith("LIMIT 8") for sql in selects), selects
+    assert KEYSET_WHERE.search(selects[0]) is None
+    assert all(KEYSET_WHERE.search(sql) for sql in selects[1:]), selects
+
+
+# The forward keyset seek, as selectors._after writes it: created_at <= t AND (created_at < t OR
+# id < i). An OFFSET page would have neither this nor the cursor's values.
+KEYSET_WHERE = re.compile(
+    r'"dialogs_dialog"\."created_at" <= \S.+? AND \("dialogs_dialog"\."created_at" < \S.+? '
+    r'OR "dialogs_dialog"\."id" < \d+\)'
+)
 
 
 def test_list_query_count_is_pinned(analyst_client, consented_dialog, django_assert_num_queries):
@@ -221,3 +249,12 @@ def test_dialog_get_query_count_is_pinned(
 
     with django_assert_num_queries(1):
         assert analyst_client.get("/data/42/d1").status_code == 200
+
+
+def test_list_schema_documents_the_filterset_parameters(anon_client):
+    schema = anon_client.get("/api/schema?format=json").json()
+
+    parameters = {p["name"]: p for p in schema["paths"]["/data"]["get"]["parameters"]}
+    assert set(parameters) == {"language", "customerId", "page_size", "cursor"}
+    assert "unknown code is a 400" in parameters["language"]["description"]
+    assert parameters["customerId"]["in"] == "query"

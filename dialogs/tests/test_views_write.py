@@ -5,8 +5,8 @@ import json
 import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
+from config.testing import assert_error
 from dialogs.models import ConsentDecision, Dialog, DialogCount
-from dialogs.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 

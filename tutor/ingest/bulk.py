@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from drf_standardized_errors.formatter import flatten_errors
 from rest_framework.exceptions import APIException
 
 from config.errors import ApplicationError
-from tutor import payloads
+from tutor import payloads, sql
 from tutor.ingest import plans, writes
 from tutor.ingest.plans import Increments, UtteranceRow
 
@@ -91,7 +92,7 @@ def _learners_assign(todo: dict[int, UtteranceRow], results: dict[int, ItemResul
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, learner_id FROM tutor_conversation WHERE id = ANY(%s::uuid[])",
-            [plans.pg_array(conversations)],
+            [sql.pg_array(conversations)],
         )
         learners = dict(cursor.fetchall())
     for i, row in list(todo.items()):
@@ -113,11 +114,13 @@ def _insert(todo: dict[int, UtteranceRow], results: dict[int, ItemResult]) -> se
         first = {}
         for i, row in todo.items():
             first.setdefault(row.id, (i, row))
+        rows = [row for _, row in first.values()]
+        scope = transaction.atomic() if plans.client_error_ids(rows) else contextlib.nullcontext()
         try:
-            with transaction.atomic():
-                counts, inserted = _write([row for _, row in first.values()])
+            with scope:
+                counts, inserted = _write(rows)
         except IntegrityError as exc:
-            if not plans.integrity_conflict(exc):
+            if not plans.pk_conflict(exc):
                 raise
             _reject_taken_error_ids(todo, results)
             continue
@@ -135,17 +138,17 @@ def _write(rows: list[UtteranceRow]) -> tuple[Increments, set[uuid.UUID]]:
         (row, e, plans.batch_for(batches, row.learner_id)) for row in rows for e in row.errors
     ]
     params = {
-        "ids": plans.pg_array(r.id for r in rows),
-        "convs": plans.pg_array(r.conversation_id for r in rows),
-        "learners": plans.pg_array(r.learner_id for r in rows),
+        "ids": sql.pg_array(r.id for r in rows),
+        "convs": sql.pg_array(r.conversation_id for r in rows),
+        "learners": sql.pg_array(r.learner_id for r in rows),
         "contents": [r.content for r in rows],
-        "ats": plans.pg_times(r.created_at for r in rows),
-        "eids": plans.pg_array(e.id for _, e, _ in errors),
-        "elearners": plans.pg_array(r.learner_id for r, _, _ in errors),
-        "eutts": plans.pg_array(r.id for r, _, _ in errors),
-        "esubs": plans.pg_array(e.subcategory_id for _, e, _ in errors),
-        "eats": plans.pg_times(e.created_at for _, e, _ in errors),
-        "ebatches": plans.pg_array(b for _, _, b in errors),
+        "ats": sql.pg_times(r.created_at for r in rows),
+        "eids": sql.pg_array(e.id for _, e, _ in errors),
+        "elearners": sql.pg_array(r.learner_id for r, _, _ in errors),
+        "eutts": sql.pg_array(r.id for r, _, _ in errors),
+        "esubs": sql.pg_array(e.subcategory_id for _, e, _ in errors),
+        "eats": sql.pg_times(e.created_at for _, e, _ in errors),
+        "ebatches": sql.pg_array(b for _, _, b in errors),
     }
     with connection.cursor() as cursor:
         cursor.execute(BULK_INSERT_SQL, params)

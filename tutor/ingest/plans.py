@@ -6,10 +6,10 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from config import redis as app_redis
 from config.errors import ApplicationError
@@ -139,6 +139,17 @@ def _same_error(error: ErrorRow, stored: ErrorRow, plan: UtteranceRow, i: int) -
     return error.subcategory_id == stored.subcategory_id
 
 
+def pk_conflict(exc: IntegrityError) -> bool:
+    """A client-chosen error id that is taken (the only unique key an insert here can hit)."""
+    return "_pkey" in str(exc)
+
+
+def client_error_ids(rows: Iterable[UtteranceRow]) -> bool:
+    """Server-made ids cannot collide; a client's error ids can, and then the statement fails
+    whole, so it runs in a transaction (a savepoint inside one) to be retried cleanly."""
+    return any(row.error_ids_given for row in rows)
+
+
 def conflict(attr: str = "id") -> ApplicationError:
     return ApplicationError(
         "id_conflict",
@@ -155,9 +166,7 @@ def conflict(attr: str = "id") -> ApplicationError:
 class Increments:
     """One request's new errors per learner: batch id and (subcategory id, time) pairs."""
 
-    by_learner: dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]] = field(
-        default_factory=dict
-    )
+    by_learner: counters.LearnerIncrements = field(default_factory=dict)
 
     def add(self, learner_id: uuid.UUID, batch: uuid.UUID, rows: Iterable[ErrorRow]) -> None:
         entry = self.by_learner.setdefault(str(learner_id), (batch, []))
@@ -171,7 +180,7 @@ class Increments:
         """One pipeline for the whole request. On failure the rows keep their marks and the
         flush folds them: the counts are late, never lost."""
         try:
-            ingest_increments(self.by_learner)
+            counters.ingest_increments(self.by_learner)
             return True
         except app_redis.UNAVAILABLE as exc:
             logger.warning("redis increment failed, errors left for the flush: %s", exc)
@@ -183,42 +192,3 @@ def batch_for(learner_batches: dict, learner_id: uuid.UUID) -> uuid.UUID:
     if batch is None:
         batch = learner_batches[learner_id] = new_id()
     return batch
-
-
-def pg_array(values: Iterable[object]) -> str:
-    """A Postgres array literal for values that need no quoting (ids, numbers, UUIDs)."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def pg_times(values: Iterable[datetime]) -> str:
-    return "{" + ",".join(v.astimezone(UTC).isoformat() for v in values) + "}"
-
-
-# KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms.
-# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
-INGEST_LUA = """
-if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
-for i = 2, #ARGV, 2 do
-  local f = ARGV[i]
-  local ts = tonumber(ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[1], f, 1)
-  local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
-  if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
-end
-return 1
-"""
-
-
-def ingest_increments(by_learner: dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]]) -> None:
-    """One pipeline: each learner's counters (in the UTC day of each error) and dirty mark."""
-    pipe = counters.client().pipeline(transaction=False)
-    for learner_id, (batch, errors) in by_learner.items():
-        args: list[object] = []
-        for sid, at in errors:
-            args += (
-                f"{sid}:{counters.day_code(at.astimezone(UTC).date())}",
-                int(at.timestamp() * 1000),
-            )
-        pipe.eval(INGEST_LUA, 1, counters.pending_key(learner_id), batch.hex, *args)
-    pipe.sadd(counters.DIRTY, *by_learner)
-    pipe.execute()

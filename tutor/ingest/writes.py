@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
+from tutor import sql
 from tutor.ingest import plans
 from tutor.ingest.plans import ErrorRow, Increments, UtteranceRow
 from tutor.payloads import ErrorItem, UtteranceIn
@@ -47,7 +48,7 @@ def utterances_stored(ids: list[uuid.UUID]) -> dict[uuid.UUID, UtteranceRow]:
     """Stored utterances with all their errors, by id (one query)."""
     found: dict[uuid.UUID, UtteranceRow] = {}
     with connection.cursor() as cursor:
-        cursor.execute(STORED_SQL, [plans.pg_array(ids)])
+        cursor.execute(STORED_SQL, [sql.pg_array(ids)])
         for uid, conv, learner, content, at, eid, sub, eat in cursor.fetchall():
             row = found.get(uid)
             if row is None:
@@ -81,18 +82,17 @@ def utterance_create(*, item: UtteranceIn) -> tuple[UtteranceRow, bool]:
         "content": plan.content,
         "at": plan.created_at,
         "batch": batch,
-        "ids": plans.pg_array(e.id for e in plan.errors),
-        "subs": plans.pg_array(e.subcategory_id for e in plan.errors),
-        "ats": plans.pg_times(e.created_at for e in plan.errors),
+        "ids": sql.pg_array(e.id for e in plan.errors),
+        "subs": sql.pg_array(e.subcategory_id for e in plan.errors),
+        "ats": sql.pg_times(e.created_at for e in plan.errors),
     }
     try:
-        # Server-made ids cannot collide; a client's error ids can, and must roll back.
-        scope = transaction.atomic() if plan.error_ids_given else contextlib.nullcontext()
+        scope = transaction.atomic() if plans.client_error_ids([plan]) else contextlib.nullcontext()
         with scope, connection.cursor() as cursor:
             cursor.execute(UTTERANCE_INSERT_SQL, params)
             learner_id, inserted, _ = cursor.fetchone()
     except IntegrityError as exc:
-        if not plans.integrity_conflict(exc):
+        if not plans.pk_conflict(exc):
             raise
         raise plans.conflict(_existing_error_attr(plan.errors)) from exc
     if learner_id is None:
@@ -144,9 +144,9 @@ def errors_insert(
                 "learner": learner_id,
                 "utterance": utterance_id,
                 "batch": batch,
-                "ids": plans.pg_array(r.id for r in rows),
-                "subs": plans.pg_array(r.subcategory_id for r in rows),
-                "ats": plans.pg_times(r.created_at for r in rows),
+                "ids": sql.pg_array(r.id for r in rows),
+                "subs": sql.pg_array(r.subcategory_id for r in rows),
+                "ats": sql.pg_times(r.created_at for r in rows),
             },
         )
         inserted = {r[0] for r in cursor.fetchall()}

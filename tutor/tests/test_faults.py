@@ -31,6 +31,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import redis
@@ -204,9 +205,43 @@ def assert_realtime_equals_rows(conversations, analyst) -> None:
         assert realtime_by_label(analyst, c.learner_id) == rows_by_label(c.learner_id)
 
 
+def _uncounted_rows_settled() -> bool:
+    cutoff = timezone.now() - timedelta(seconds=SETTLE_SECONDS)
+    marked = LearnerError.objects.filter(uncounted_batch__isnull=False)
+    return not marked.filter(created_at__gte=cutoff).exists()
+
+
 def flush_after_settle() -> flush.FlushResult:
-    time.sleep(SETTLE_SECONDS + 0.2)  # the fold only takes rows older than the settle time
+    # The fold only takes rows older than the settle time: wait until every marked row is.
+    servers.wait_until(_uncounted_rows_settled, timeout=30, what="uncounted rows to settle")
     return services.error_counts_flush()
+
+
+def _redis_stopped_reads_count_new_rows(private_redis, ingesters, conversations, analyst) -> None:
+    private_redis.shutdown_nosave()
+    ingesters.wait_for(15)  # Redis down: these rows are marked uncounted
+    with ingesters.paused():
+        before = [realtime_and_rows(analyst, c.learner_id) for c in conversations]
+    ingesters.wait_for(15)
+    with ingesters.paused():
+        after = [realtime_and_rows(analyst, c.learner_id) for c in conversations]
+    for (realtime_0, rows_0), (realtime_1, rows_1) in zip(before, after, strict=True):
+        # Errors made while Redis is down count at once (from their rows); the pending
+        # counters Redis held when it stopped are unreadable until it is back.
+        assert realtime_1 - realtime_0 == rows_1 - rows_0
+    with pytest.raises(redis.ConnectionError):
+        services.error_counts_flush()  # the beat task fails (and retries); nothing breaks
+
+
+def _redis_restarted_then_killed_mid_stream(private_redis, ingesters) -> None:
+    private_redis.start()
+    ingesters.wait_for(30)
+    flush.snapshot_move(flush_id="moved-before-kill", limit=2)  # a flush's first step only
+    ingesters.wait_for(10)
+    private_redis.kill()  # SIGKILL in the middle of a request stream
+    ingesters.wait_for(30)
+    private_redis.start()
+    ingesters.wait_for(30)
 
 
 def test_redis_stopped_and_killed_during_ingestion_counts_converge_exactly_once(
@@ -218,27 +253,8 @@ def test_redis_stopped_and_killed_during_ingestion_counts_converge_exactly_once(
         ingesters.wait_for(30)
         services.error_counts_flush()  # part of the counts reach Postgres before the faults
         ingesters.wait_for(20)
-        private_redis.shutdown_nosave()
-        ingesters.wait_for(15)  # Redis down: these rows are marked uncounted
-        with ingesters.paused():
-            before = [realtime_and_rows(analyst, c.learner_id) for c in conversations]
-        ingesters.wait_for(15)
-        with ingesters.paused():
-            after = [realtime_and_rows(analyst, c.learner_id) for c in conversations]
-        for (realtime_0, rows_0), (realtime_1, rows_1) in zip(before, after, strict=True):
-            # Errors made while Redis is down count at once (from their rows); the pending
-            # counters Redis held when it stopped are unreadable until it is back.
-            assert realtime_1 - realtime_0 == rows_1 - rows_0
-        with pytest.raises(redis.ConnectionError):
-            services.error_counts_flush()  # the beat task fails (and retries); nothing breaks
-        private_redis.start()
-        ingesters.wait_for(30)
-        flush.snapshot_move(flush_id="moved-before-kill", limit=2)  # a flush's first step only
-        ingesters.wait_for(10)
-        private_redis.kill()  # SIGKILL in the middle of a request stream
-        ingesters.wait_for(30)
-        private_redis.start()
-        ingesters.wait_for(30)
+        _redis_stopped_reads_count_new_rows(private_redis, ingesters, conversations, analyst)
+        _redis_restarted_then_killed_mid_stream(private_redis, ingesters)
 
     assert set(ingesters.statuses) == {201}, ingesters.statuses
     assert LearnerError.objects.filter(uncounted_batch__isnull=False).exists()

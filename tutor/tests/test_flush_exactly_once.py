@@ -3,11 +3,13 @@ the flush's steps and stopping between them, as a killed worker would."""
 
 import random
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, connections
 from django.utils import timezone
+from redis.crc import key_slot
 
 from tutor import counters, flush, services
 from tutor.models import ErrorCount, FlushLedger, LearnerError
@@ -60,6 +62,22 @@ def test_flush_moves_pending_into_aggregates_and_clears_redis(feed, conversation
     assert result.learners == 3
     assert redis_is_empty()
     assert_exactly_once(conversations)
+
+
+def test_snapshot_move_writes_the_python_key_layout_in_one_slot_per_learner(feed, conversations):
+    feed(3)
+    learner = str(conversations[0].learner_id)
+
+    flush.snapshot_move(flush_id="f1", limit=100)
+
+    r = counters.client()
+    moved = [counters.snapshot_key(learner, "f1"), counters.gen_key(learner)]
+    assert all(r.exists(key) for key in moved)
+    assert r.sismember(counters.snaps_key(learner), "f1")
+    assert r.sismember(counters.flush_set_key("f1"), learner)
+    assert not r.exists(counters.pending_key(learner))
+    learner_keys = [*moved, counters.snaps_key(learner), counters.pending_key(learner)]
+    assert len({key_slot(key.encode()) for key in learner_keys}) == 1  # Redis Cluster hash tag
 
 
 def test_flush_crash_after_move_is_recovered_by_the_next_flush(feed, conversations):
@@ -308,7 +326,8 @@ def _late_backdated_rows(rng: random.Random, conversation) -> None:
         learner=conversation.learner,
         subcategory_id=rng.randint(1, 4),
         created_at=at,
-        uncounted_batch=_uuid(f"{rng.getrandbits(128):032x}"),
+        # a version-4 id, as marks were before batch ids carried their time (see flush/fold.py)
+        uncounted_batch=uuid.UUID(int=rng.getrandbits(128), version=4),
     )
 
 

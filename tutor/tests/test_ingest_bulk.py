@@ -147,7 +147,8 @@ def test_error_created_at_of_its_own_wins_over_the_utterance_time(post, tax, con
     post("/api/utterances", body)
 
     times = sorted(LearnerError.objects.values_list("created_at", flat=True))
-    assert times[0] == own and times[1] > own
+    assert times[0] == own
+    assert times[1] > own
 
 
 @pytest.mark.parametrize(

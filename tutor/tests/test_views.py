@@ -4,7 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tutor.models import LearnerError
+from tutor import taxonomy
+from tutor.models import Exercise, LearnerError
 from tutor.tests.factories import (
     LearnerErrorFactory,
     LearnerFactory,
@@ -359,11 +360,19 @@ def test_generate_exercise_exercise_choice_is_deterministic(analyst_client, tax,
         learner=learner, subcategory_id=sub("Grammar", "Tense"), uncounted_batch=uuid.uuid4()
     )
 
+    easiest_then_oldest = list(
+        Exercise.objects.filter(subcategory_id=sub("Grammar", "Tense"))
+        .order_by("difficulty", "id")
+        .values_list("id", flat=True)[:2]
+    )
+
     first = gen(analyst_client, user_id=str(learner.id)).json()
+    taxonomy.taxonomy_forget()  # the second answer is chosen afresh, not read from the cache
     second = gen(analyst_client, user_id=str(learner.id)).json()
 
     assert first == second
     assert len(first["top_errors"][0]["exercises"]) == 2
+    assert [e["id"] for e in first["top_errors"][0]["exercises"]] == easiest_then_oldest
 
 
 def test_generate_exercise_query_count_is_pinned(

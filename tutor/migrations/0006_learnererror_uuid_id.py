@@ -18,7 +18,7 @@ ALTER TABLE tutor_learnererror
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tutor", "0004_errorcount_fillfactor")]
+    dependencies = [("tutor", "0005_flushledger_kind_choices")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

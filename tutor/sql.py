@@ -1,0 +1,39 @@
+"""SQL pieces shared by the ingest path and the counter flush."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+
+def pg_array(values: Iterable[object]) -> str:
+    """A Postgres array literal for values that need no quoting (ints, hex ids, UUIDs).
+
+    Passed as one text parameter and cast in SQL (`%s::int[]`): psycopg would quote-check every
+    element of a list (a regex per value, most of the time of a million-increment flush).
+    """
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def pg_times(values: Iterable[datetime]) -> str:
+    """A `timestamptz[]` literal (ISO 8601 in UTC needs no quoting either)."""
+    return "{" + ",".join(v.astimezone(UTC).isoformat() for v in values) + "}"
+
+
+# The ErrorCount upsert: new counts add to an existing (learner, day, subcategory) row. Callers
+# insert in (learner, day, subcategory) order, the unique key's, so concurrent transactions take
+# row locks in one order and cannot deadlock.
+ERROR_COUNT_INSERT = (
+    "INSERT INTO tutor_errorcount (learner_id, subcategory_id, day, count, last_seen)"
+)
+ERROR_COUNT_ADD_ON_CONFLICT = """
+ON CONFLICT (learner_id, day, subcategory_id) DO UPDATE
+SET count = tutor_errorcount.count + EXCLUDED.count,
+    last_seen = GREATEST(tutor_errorcount.last_seen, EXCLUDED.last_seen)
+"""
+
+# ErrorCount rows computed from error rows (`tutor_learnererror` or rows RETURNING its columns).
+ERROR_ROWS_AGGREGATE = """
+SELECT learner_id, subcategory_id, (created_at AT TIME ZONE 'UTC')::date, count(*),
+       max(created_at)
+"""
