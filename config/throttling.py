@@ -56,10 +56,11 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
         now = time.time()
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
-        block = max(1, self.num_requests // LEASE_FRACTION)
+        self.limit, self.window_seconds = self.num_requests, self.duration
+        block = max(1, self.limit // LEASE_FRACTION)
         if block == 1:
             return self._take(f"{key}:{window}", 1) > 0
-        return self._leased(f"{key}:{self.num_requests}", window, block)
+        return self._leased(f"{key}:{self.limit}", window, block)
 
     def _leased(self, lease_key: str, window: int, block: int) -> bool:
         with self._lock:
@@ -88,12 +89,12 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
                 pipe.incr(window_key)
             else:
                 pipe.incr(window_key, block)
-            pipe.expire(window_key, self.duration + 1)
+            pipe.expire(window_key, self.window_seconds + 1)
             count, _ = pipe.execute()
         except app_redis.UNAVAILABLE as exc:
             logger.warning("throttle %s skipped, redis unavailable: %s", self.scope, exc)
             return 1 if block == 1 else -1
-        return max(0, min(block, self.num_requests - (count - block)))
+        return max(0, min(block, self.limit - (count - block)))
 
     def wait(self) -> float:
         return self.wait_seconds
