@@ -155,7 +155,7 @@ def _write(rows: list[UtteranceRow]) -> tuple[Increments, set[uuid.UUID]]:
         inserted = {r[0] for r in cursor.fetchall()}
     counts = Increments()
     for row in rows:
-        if row.id in inserted:
+        if row.id in inserted and row.errors:
             counts.add(row.learner_id, batches[row.learner_id], row.errors)
     return counts, inserted
 

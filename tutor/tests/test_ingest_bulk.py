@@ -46,20 +46,21 @@ def test_bulk_stores_valid_items_once_and_reports_each_invalid_one(post, tax, su
         {**stored, "content": "changed"},  # its id with other content
         {"conversation_id": str(conversation.id)},  # no content
         item(conversation, errors=[WORD]),
+        item(conversation, errors=[]),
     ]
 
     response = post(BULK, {"utterances": items})
 
     assert response.status_code == 200
     results = response.json()["results"]
-    assert [r["status"] for r in results] == [201, 400, 400, 200, 409, 400, 201]
+    assert [r["status"] for r in results] == [201, 400, 400, 200, 409, 400, 201, 201]
     assert results[1]["errors"][0]["attr"] == "utterances.1.errors.1.errorCategory"
     assert results[2]["errors"][0]["attr"] == "utterances.2.conversation_id"
     assert results[4]["errors"][0]["attr"] == "utterances.4.id"
     assert results[5]["errors"][0]["attr"] == "utterances.5.content"
     assert results[3]["id"] == stored["id"]
-    assert response.json()["totals"] == {"created": 2, "existing": 1, "rejected": 4}
-    assert Utterance.objects.count() == 3
+    assert response.json()["totals"] == {"created": 3, "existing": 1, "rejected": 4}
+    assert Utterance.objects.count() == 4
     assert realtime(conversation.learner_id) == {
         sub("Grammar", "Tense"): 2,
         sub("Vocabulary", "Wrong_Word"): 2,
