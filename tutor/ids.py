@@ -29,6 +29,14 @@ def new_id(at_ms: int | None = None) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+def new_ids(count: int) -> list[uuid.UUID]:
+    """`count` consecutive UUIDv7 of this millisecond: one random draw for a whole request."""
+    first = new_id().int
+    with _lock:
+        _last[0] = max(_last[0], first + count - 1)
+    return [uuid.UUID(int=first + i) for i in range(count)]
+
+
 def time_floor(at_ms: int) -> uuid.UUID:
     """The smallest UUIDv7 of that millisecond: `id < time_floor(t)` means "made before t"."""
     return uuid.UUID(int=(at_ms & (2**48 - 1)) << 80 | 0x7 << 76 | 0b10 << 62)

@@ -77,11 +77,11 @@ def utterances_bulk_create(*, raw_items: list) -> list[ItemResult]:
 
 
 def _plan_items(raw_items: list, results: dict[int, ItemResult]) -> dict[int, UtteranceRow]:
-    now = timezone.now()
+    now, labels = timezone.now(), plans.Labels()
     todo: dict[int, UtteranceRow] = {}
     for i, raw in enumerate(raw_items):
         try:
-            todo[i] = plans.utterance_plan(payloads.bulk_item(raw), now=now)
+            todo[i] = plans.utterance_plan(payloads.bulk_item(raw), now=now, labels=labels)
         except APIException as exc:
             results[i] = _rejected(exc, i)
     return todo

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from config import redis as app_redis
 from config.errors import ApplicationError
 from tutor import counters, taxonomy
-from tutor.ids import new_id
+from tutor.ids import new_id, new_ids
 from tutor.payloads import ErrorItem, UtteranceIn
 
 logger = logging.getLogger(__name__)
@@ -61,50 +61,64 @@ class UtteranceRow:
     error_times_given: list[bool] = field(default_factory=list)
 
 
-_labels: dict[tuple[str, str], taxonomy.Subcategory] = {}
-_labels_of: list[object] = [None]
+class Labels:
+    """Label -> subcategory for one request: one taxonomy look-up per request, and a memo of
+    raw labels across requests (chat backends send the same few), dropped on a reload."""
 
+    _memo: dict[tuple[str, str], taxonomy.Subcategory] = {}
+    _memo_of: list[object] = [None]
 
-def subcategory_of(item: ErrorItem, *, attr_prefix: str) -> taxonomy.Subcategory:
-    """Taxonomy lookup memoised on the raw labels (chat backends repeat the same few)."""
-    current = taxonomy.taxonomy_get()
-    if _labels_of[0] is not current:
-        _labels.clear()
-        _labels_of[0] = current
-    raw = (item.errorCategory, item.errorSubCategory)
-    found = _labels.get(raw)
-    if found is None:
-        found = taxonomy.subcategory_resolve(
-            category=raw[0], subcategory=raw[1], attr_prefix=attr_prefix
-        )
-        if len(_labels) < 10_000:
-            _labels[raw] = found
-    return found
+    def __init__(self) -> None:
+        current = taxonomy.taxonomy_get()
+        if self._memo_of[0] is not current:
+            self._memo.clear()
+            self._memo_of[0] = current
+
+    def resolve(self, item: ErrorItem, *, attr_prefix: str) -> taxonomy.Subcategory:
+        raw = (item.errorCategory, item.errorSubCategory)
+        found = self._memo.get(raw)
+        if found is None:
+            found = taxonomy.subcategory_resolve(
+                category=raw[0], subcategory=raw[1], attr_prefix=attr_prefix
+            )
+            if len(self._memo) < 10_000:
+                self._memo[raw] = found
+        return found
 
 
 def error_rows(
-    items: list[ErrorItem], *, at: datetime, now: datetime, prefix: str, single: bool = False
+    items: list[ErrorItem],
+    *,
+    at: datetime,
+    now: datetime,
+    prefix: str,
+    single: bool = False,
+    labels: Labels | None = None,
 ) -> list[ErrorRow]:
     """`single`: the error is the body itself (POST /api/errors), so attrs carry no index."""
+    labels = labels or Labels()
+    fresh = iter(new_ids(sum(1 for item in items if item.id is None)))
     rows = []
     for i, item in enumerate(items):
         attr = prefix if single else f"{prefix}errors.{i}."
-        sub = subcategory_of(item, attr_prefix=attr)
+        sub = labels.resolve(item, attr_prefix=attr)
         when = at if item.created_at is None else client_time(
             item.created_at, attr=f"{attr}created_at", now=now
         )  # fmt: skip
-        rows.append(ErrorRow(item.id or new_id(), sub.id, when))
+        rows.append(ErrorRow(item.id or next(fresh), sub.id, when))
     return rows
 
 
-def utterance_plan(item: UtteranceIn, *, now: datetime, prefix: str = "") -> UtteranceRow:
+def utterance_plan(
+    item: UtteranceIn, *, now: datetime, prefix: str = "", labels: Labels | None = None
+) -> UtteranceRow:
     at = client_time(item.created_at, attr=f"{prefix}created_at", now=now)
     return UtteranceRow(
         id=item.id or new_id(),
         conversation_id=item.conversation_id,
         content=item.content,
         created_at=at,
-        errors=error_rows(item.errors, at=at, now=now, prefix=prefix),
+        errors=error_rows(item.errors, at=at, now=now, prefix=prefix, labels=labels),
         time_given=item.created_at is not None,
         error_ids_given=any(e.id is not None for e in item.errors),
         error_times_given=[e.created_at is not None for e in item.errors],
