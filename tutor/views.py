@@ -201,24 +201,30 @@ class UtteranceCreateView(IngestView):
         return Response(utterance_out(row), status=_status(created))
 
 
+@extend_schema_serializer(component_name="TutorUtteranceBulkResult")
+class BulkResultSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="201 stored, 200 already stored, or 4xx.")
+    id = serializers.UUIDField(required=False)
+    error_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    errors = ErrorSerializer(
+        many=True, required=False, help_text="For a 4xx: `attr` names the item's field."
+    )
+
+
+@extend_schema_serializer(component_name="TutorUtteranceBulkTotals")
+class BulkTotalsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField(help_text="Already stored: a retry.")
+    rejected = serializers.IntegerField()
+
+
 class UtteranceBulkCreateView(IngestView):
     throttle_scope = "ingest_bulk"
 
-    @extend_schema_serializer(component_name="TutorUtteranceBulkResult")
-    class ResultSerializer(serializers.Serializer):
-        status = serializers.IntegerField(help_text="201 stored, 200 already stored, or 4xx.")
-        id = serializers.UUIDField(required=False)
-        error_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
-        errors = ErrorSerializer(
-            many=True, required=False, help_text="For a 4xx: `attr` names the item's field."
-        )
-
     @extend_schema_serializer(component_name="TutorUtteranceBulkOutput")
     class OutputSerializer(serializers.Serializer):
-        results = serializers.ListField(
-            child=serializers.DictField(), help_text="One per item, in order."
-        )
-        totals = serializers.DictField(child=serializers.IntegerField())
+        results = BulkResultSerializer(many=True, help_text="One per item, in order.")
+        totals = BulkTotalsSerializer()
 
     @extend_schema(
         request=extend_schema_serializer(component_name="TutorUtteranceBulkInput")(

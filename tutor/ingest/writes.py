@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
-from tutor import sql
+from tutor import ids, sql
 from tutor.ingest import plans
 from tutor.ingest.plans import ErrorRow, Increments, UtteranceRow
 from tutor.payloads import ErrorItem, UtteranceIn
@@ -74,8 +74,27 @@ def utterance_create(*, item: UtteranceIn) -> tuple[UtteranceRow, bool]:
     Idempotent per id: an existing id with the same content returns the stored utterance
     (created False, nothing counted); with other content, 409 naming `id`.
     """
-    plan = plans.utterance_plan(item, now=timezone.now())
-    batch = plans.new_id()
+    plan, batch = plans.utterance_plan(item, now=timezone.now()), ids.new_id()
+    learner_id, inserted = _utterance_insert(plan, batch)
+    if learner_id is None:
+        raise ApplicationError(
+            "unknown_conversation", "No conversation with this id.", attr="conversation_id"
+        )
+    if not inserted:
+        stored = utterances_stored([plan.id]).get(plan.id)
+        match = stored and plans.stored_match(plan, stored)
+        if not match:
+            raise plans.conflict()
+        return match, False
+    plan.learner_id = learner_id
+    counts = Increments()
+    counts.add(learner_id, batch, plan.errors)
+    counts.send_after_commit()
+    return plan, True
+
+
+def _utterance_insert(plan: UtteranceRow, batch: uuid.UUID) -> tuple[uuid.UUID | None, int]:
+    """(the conversation's learner or None, utterances inserted: 0 when the id exists)."""
     params = {
         "conversation": plan.conversation_id,
         "utterance": plan.id,
@@ -95,21 +114,7 @@ def utterance_create(*, item: UtteranceIn) -> tuple[UtteranceRow, bool]:
         if not plans.pk_conflict(exc):
             raise
         raise plans.conflict(_existing_error_attr(plan.errors)) from exc
-    if learner_id is None:
-        raise ApplicationError(
-            "unknown_conversation", "No conversation with this id.", attr="conversation_id"
-        )
-    if not inserted:
-        stored = utterances_stored([plan.id]).get(plan.id)
-        match = stored and plans.stored_match(plan, stored)
-        if not match:
-            raise plans.conflict()
-        return match, False
-    plan.learner_id = learner_id
-    counts = Increments()
-    counts.add(learner_id, batch, plan.errors)
-    counts.send_after_commit()
-    return plan, True
+    return learner_id, inserted
 
 
 # --- Errors on their own ------------------------------------------------------------------------
@@ -136,7 +141,7 @@ def errors_insert(
     existing id holds other content."""
     now = timezone.now()
     rows = plans.error_rows(items, at=now, now=now, prefix="", single=single)
-    batch = plans.new_id()
+    batch = ids.new_id()
     with connection.cursor() as cursor:
         cursor.execute(
             ERRORS_INSERT_SQL,
