@@ -85,7 +85,8 @@ def parse_day(code: str) -> date:
 @cache
 def client() -> redis.Redis:
     """Our own client: no automatic retries. A retried increment after a lost reply would count
-    twice, and an ingest request must fail fast (then mark its rows uncounted) when Redis is down.
+    twice, and an ingest request must fail fast when Redis is down (its rows stay marked for the
+    flush's fold).
     """
     return redis.Redis.from_url(
         settings.REDIS_URL,

@@ -138,17 +138,17 @@ def _write(rows: list[UtteranceRow]) -> tuple[Increments, set[uuid.UUID]]:
         (row, e, plans.batch_for(batches, row.learner_id)) for row in rows for e in row.errors
     ]
     params = {
-        "ids": sql.pg_array(r.id for r in rows),
-        "convs": sql.pg_array(r.conversation_id for r in rows),
-        "learners": sql.pg_array(r.learner_id for r in rows),
+        "ids": sql.pg_uuids(r.id for r in rows),
+        "convs": sql.pg_uuids(r.conversation_id for r in rows),
+        "learners": sql.pg_uuids(r.learner_id for r in rows),
         "contents": [r.content for r in rows],
         "ats": sql.pg_times(r.created_at for r in rows),
-        "eids": sql.pg_array(e.id for _, e, _ in errors),
-        "elearners": sql.pg_array(r.learner_id for r, _, _ in errors),
-        "eutts": sql.pg_array(r.id for r, _, _ in errors),
+        "eids": sql.pg_uuids(e.id for _, e, _ in errors),
+        "elearners": sql.pg_uuids(r.learner_id for r, _, _ in errors),
+        "eutts": sql.pg_uuids(r.id for r, _, _ in errors),
         "esubs": sql.pg_array(e.subcategory_id for _, e, _ in errors),
         "eats": sql.pg_times(e.created_at for _, e, _ in errors),
-        "ebatches": sql.pg_array(b for _, _, b in errors),
+        "ebatches": sql.pg_uuids(b for _, _, b in errors),
     }
     with connection.cursor() as cursor:
         cursor.execute(BULK_INSERT_SQL, params)
