@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import replica
 from config.errors import ApplicationError
 from dialogs.models import ConsentDecision, Dialog, DialogCount
 
@@ -95,10 +96,14 @@ def dialog_create(
 def dialog_consent_record(*, dialog_id: str, granted: bool) -> Dialog | None:
     """Idempotent. Revocation erases the dialog; the ledger keeps the decision, never the text.
 
+    A repeated revocation (the sender retries) finds the earlier one in the ledger and answers
+    None (deleted) again; a dialog that never existed stays a 404.
     Locks the dialog row so that a concurrent consent, erasure or purge of it serialises.
     """
     dialog = Dialog.objects.select_for_update().filter(dialog_id=dialog_id).first()
     if dialog is None:
+        if not granted and _revoked_before(dialog_id=dialog_id):
+            return None
         raise _not_found()
     ConsentDecision.objects.create(
         dialog_id=dialog.dialog_id, customer_id=dialog.customer_id, granted=granted
@@ -108,12 +113,19 @@ def dialog_consent_record(*, dialog_id: str, granted: bool) -> Dialog | None:
         was_consented = dialog.consented
         dialog.delete()
         dialog_counts_add(deltas={key: -1 if was_consented else 0})
+        transaction.on_commit(replica.fence_advance)  # before the answer: replicas must replay it
         return None
     if not dialog.consented:
         dialog.consented_at = timezone.now()
         dialog.save(update_fields=["consented_at"])
         dialog_counts_add(deltas={key: 1})
     return dialog
+
+
+def _revoked_before(*, dialog_id: str) -> bool:
+    """The ledger's latest decision on this id refused consent (a revocation or an erasure)."""
+    latest = ConsentDecision.objects.filter(dialog_id=dialog_id).order_by("-decided_at", "-id")
+    return latest.values_list("granted", flat=True).first() is False
 
 
 @transaction.atomic
@@ -134,6 +146,7 @@ def dialog_delete(*, customer_id: str, dialog_id: str) -> None:
     )
     dialog.delete()
     dialog_counts_add(deltas={(customer_id, dialog.language): -1 if dialog.consented else 0})
+    transaction.on_commit(replica.fence_advance)
 
 
 @transaction.atomic
@@ -164,6 +177,7 @@ def customer_dialogs_delete(*, customer_id: str) -> int:
         )
         rows = cursor.fetchall()
     dialog_counts_add(deltas={(customer_id, lang): -consented for lang, _, consented in rows})
+    transaction.on_commit(replica.fence_advance)
     return sum(total for _, total, _ in rows)
 
 

@@ -18,7 +18,7 @@ ALTER TABLE tutor_learnererror
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tutor", "0005_flushledger_kind_choices")]
+    dependencies = [("tutor", "0006_exercise_levels_and_attempts")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
