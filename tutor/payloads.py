@@ -4,7 +4,9 @@ The serializers are the contract (schema, browsable API, error messages). msgspe
 validates the common JSON body in one C call, at least as strictly as the serializer: whatever
 it refuses (a number where a string is expected, a naive datetime, a malformed body) goes
 through the serializer, which either accepts it (DRF is more lenient) or answers 400 in the
-project's error shape, naming the field. So both paths accept and reject the same bodies.
+project's error shape, naming the field. So both paths accept and reject the same bodies (one
+difference: msgspec skips a field the API does not know without bounding its nesting depth;
+nothing reads it).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from django.conf import settings
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
+
+from config.parsers import json_depth_exceeds
 
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=80, pattern=r"\S")]
 Content = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
@@ -87,10 +92,15 @@ def _clean(value: msgspec.Struct) -> bool:
     return "\x00" not in getattr(value, "content", "")
 
 
+# What makes msgspec give up; the DRF path then answers (a body nested too deep: RecursionError,
+# which the project's JSON parser turns into a 400 naming the body).
+_REFUSED = (msgspec.ValidationError, msgspec.DecodeError, RecursionError)
+
+
 def fast_decode(raw: bytes, struct: type[T]) -> T | None:
     try:
         value = msgspec.json.decode(raw, type=struct)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except _REFUSED:
         return None
     return value if _clean(value) else None
 
@@ -136,7 +146,7 @@ def bulk_items(request: Request) -> list[msgspec.Raw] | list[Any]:
     if _is_json(request):
         try:
             return msgspec.json.decode(request.body, type=BulkIn).utterances
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except _REFUSED:
             pass
     data = request.data
     items = data.get("utterances") if isinstance(data, Mapping) else None
@@ -147,13 +157,25 @@ def bulk_items(request: Request) -> list[msgspec.Raw] | list[Any]:
     return items
 
 
+def _plain(raw: bytes) -> Any:
+    """An item as plain data for the serializer, nested no deeper than the JSON parser allows."""
+    try:
+        data = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        data = None
+    if data is None or json_depth_exceeds(data, settings.JSON_MAX_DEPTH):
+        detail = f"The item nests deeper than {settings.JSON_MAX_DEPTH} levels."
+        raise serializers.ValidationError({"body": [ErrorDetail(detail, code="json_too_deep")]})
+    return data
+
+
 def bulk_item(raw: msgspec.Raw | Any) -> UtteranceIn:
     """One bulk item: msgspec on its raw JSON, else the serializer (400 naming its fields)."""
     if isinstance(raw, msgspec.Raw):
         value = fast_decode(bytes(raw), UtteranceIn)
         if value is not None:
             return value
-        raw = msgspec.json.decode(raw)
+        raw = _plain(bytes(raw))
     data = UtteranceSerializer(data=raw)
     data.is_valid(raise_exception=True)
     return utterance_in(data.validated_data)

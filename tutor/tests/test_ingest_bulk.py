@@ -111,6 +111,20 @@ def test_bulk_malformed_body_is_400(post, tax, body):
     assert response.json()["errors"][0]["attr"] == "utterances"
 
 
+def test_bodies_nested_too_deep_are_400_not_500(ingest_client, tax, conversation):
+    deep = "[" * 5000 + "]" * 5000
+    item_json = f'{{"conversation_id": "{conversation.id}", "content": "hi", "x": {deep}}}'
+
+    single = ingest_client.post("/api/utterances", item_json, content_type="application/json")
+    bulk = ingest_client.post(
+        BULK, f'{{"utterances": [{item_json}]}}', content_type="application/json"
+    )
+
+    assert single.status_code == 400
+    assert bulk.status_code == 400
+    assert not Utterance.objects.exists()
+
+
 def test_bulk_query_count_does_not_grow_with_items(
     post, tax, conversation, django_assert_num_queries
 ):
