@@ -159,13 +159,14 @@ def bulk_items(request: Request) -> list[msgspec.Raw] | list[Any]:
 
 def _plain(raw: bytes) -> Any:
     """An item as plain data for the serializer, nested no deeper than the JSON parser allows."""
+    detail = f"The item nests deeper than {settings.JSON_MAX_DEPTH} levels."
+    too_deep = serializers.ValidationError({"body": [ErrorDetail(detail, code="json_too_deep")]})
     try:
         data = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
-        data = None
-    if data is None or json_depth_exceeds(data, settings.JSON_MAX_DEPTH):
-        detail = f"The item nests deeper than {settings.JSON_MAX_DEPTH} levels."
-        raise serializers.ValidationError({"body": [ErrorDetail(detail, code="json_too_deep")]})
+    except RecursionError:
+        raise too_deep from None
+    if isinstance(data, dict | list) and json_depth_exceeds(data, settings.JSON_MAX_DEPTH):
+        raise too_deep
     return data
 
 

@@ -103,6 +103,12 @@ def test_bulk_over_the_limit_is_413_naming_utterances(post, tax, conversation, s
     assert not Utterance.objects.exists()
 
 
+def test_bulk_items_that_are_not_objects_are_400_each(post, tax, conversation):
+    response = post(BULK, {"utterances": [True, None, 3, "x", [], item(conversation)]})
+
+    assert [r["status"] for r in response.json()["results"]] == [400] * 5 + [201]
+
+
 @pytest.mark.parametrize("body", [[], {"utterances": "x"}, {"other": []}])
 def test_bulk_malformed_body_is_400(post, tax, body):
     response = post(BULK, body)
