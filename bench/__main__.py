@@ -78,7 +78,7 @@ def main(only: set[str]) -> int:
     system = System(stack, port=PORT, baseline_port=BASELINE_PORT)
     try:
         tokens = prepare(system)
-        learners = data.tutor_seed(log) if wanted("1", "2", "9") else {}
+        learners = data.tutor_seed(log) if wanted("1", "1b", "2", "9") else {}
         if wanted("9"):
             data.attempts_seed(learners, log)
         if wanted("3"):
