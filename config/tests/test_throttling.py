@@ -13,7 +13,7 @@ class View:
 
 
 @pytest.fixture
-def throttle(monkeypatch):
+def throttle(monkeypatch, fresh_throttle_window):
     monkeypatch.setattr(ScopedRedisRateThrottle, "THROTTLE_RATES", {"probe": "3/min"})
     return ScopedRedisRateThrottle()
 
