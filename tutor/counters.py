@@ -109,21 +109,22 @@ def parse_day(code: str) -> date:
 
 @cache
 def client() -> app_redis.DataRedis:
-    """Our own data-Redis client: no automatic retries. An ingest request must fail fast (then
-    mark its rows uncounted) when Redis is down. On a cluster it still follows MOVED redirects,
-    and a connection error makes it reload the slot map, so after a failover the next call
-    reaches the promoted replica.
+    """Our own data-Redis client: no automatic retries. A retried increment after a lost reply
+    would count twice, and an ingest request must fail fast when Redis is down (its rows stay
+    marked for the flush's fold). On a cluster it still follows MOVED redirects, and a failed
+    call reloads the slot map, so after a failover the next call reaches the promoted replica.
     """
     return app_redis.data_connect(retry=Retry(NoBackoff(), 0))
 
 
-# KEYS[1] pending hash. ARGV: batch id, epoch ms, fields "<sid>:<yyyymmdd>"... (repeats = +2).
-# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
+# KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms (a field
+# may repeat: +1 each). HSETNX on the batch makes a replayed request a no-op and leaves evidence
+# for the flush.
 INGEST_LUA = """
 if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
-local ts = tonumber(ARGV[2])
-for i = 3, #ARGV do
+for i = 2, #ARGV, 2 do
   local f = ARGV[i]
+  local ts = tonumber(ARGV[i + 1])
   redis.call('HINCRBY', KEYS[1], f, 1)
   local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
   if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
@@ -131,24 +132,44 @@ end
 return 1
 """
 
+# One request's new errors per learner id: its batch id and (subcategory id, error time) pairs.
+LearnerIncrements = dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]]
+
+
+def ingest_args(batch: uuid.UUID, errors: Iterable[tuple[int, datetime]]) -> list[object]:
+    """INGEST_LUA's ARGV: each error counts in the UTC day of its own time."""
+    args: list[object] = [batch.hex]
+    for sid, at in errors:
+        args += (f"{sid}:{day_code(at.astimezone(UTC).date())}", int(at.timestamp() * 1000))
+    return args
+
+
+def ingest_increments(by_learner: LearnerIncrements) -> None:
+    """One round trip for a whole request (one utterance or a bulk batch): every learner's
+    pending counters, and the dirty marks.
+
+    Raises redis errors; the caller decides (the rows are already committed in Postgres).
+    """
+    if not by_learner:
+        return
+    pipe = client().pipeline(transaction=False)
+    by_shard: dict[int, list[str]] = {}
+    for learner_id, (batch, errors) in by_learner.items():
+        args = ingest_args(batch, errors)
+        app_redis.pipeline_eval(pipe, INGEST_LUA, 1, pending_key(learner_id), *args)
+        by_shard.setdefault(learner_shard(learner_id), []).append(learner_id)
+    for shard, learners in by_shard.items():  # each dirty set shares its learners' slot
+        pipe.sadd(dirty_key(shard), *learners)
+    app_redis.pipeline_execute(pipe)
+
 
 def ingest_increment(
     *, learner_id: str, batch: uuid.UUID, at: datetime, subcategory_ids: Iterable[int]
 ) -> None:
-    """One round trip: bump the learner's pending counters and mark the learner dirty.
-
-    Raises redis errors; the caller decides (the rows are already committed in Postgres).
-    """
-    day = day_code(at.astimezone(UTC).date())
-    fields = [f"{sid}:{day}" for sid in subcategory_ids]
-    if not fields:
-        return
-    pipe = client().pipeline(transaction=False)
-    app_redis.pipeline_eval(
-        pipe, INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
-    )
-    pipe.sadd(dirty_key(learner_shard(learner_id)), learner_id)  # same slot as the pending hash
-    app_redis.pipeline_execute(pipe)
+    """`ingest_increments` for one learner's errors made at one time."""
+    errors = [(sid, at) for sid in subcategory_ids]
+    if errors:
+        ingest_increments({learner_id: (batch, errors)})
 
 
 # Reader: everything Redis knows about one learner, atomically (single slot). KEYS: pending,

@@ -52,6 +52,7 @@ TABLE = [
         reveals=True),
     Row("POST",   "/api/conversations",                   (401, 201, 403, 403, 401, 401)),
     Row("POST",   "/api/utterances",                      (401, 201, 403, 403, 401, 401)),
+    Row("POST",   "/api/utterances/bulk",                 (401, 200, 403, 403, 401, 401)),
     Row("POST",   "/api/utterances/{utterance_id}/errors",(401, 201, 403, 403, 401, 401)),
     Row("POST",   "/api/errors",                          (401, 201, 403, 403, 401, 401)),
     Row("GET",    "/api/generate-exercise",               (401, 403, 200, 403, 401, 401),
@@ -118,6 +119,9 @@ def body_for(row: Row, world: World) -> Any:
             "conversation_id": str(world.conversation.id),
             "content": "I goes home.",
             "errors": [GRAMMAR_TENSE],
+        },
+        ("POST", "/api/utterances/bulk"): {
+            "utterances": [{"conversation_id": str(world.conversation.id), "content": "Hi."}]
         },
         ("POST", "/api/utterances/{utterance_id}/errors"): {"errors": [GRAMMAR_TENSE]},
         ("POST", "/api/errors"): {"user_id": str(world.learner.id), **GRAMMAR_TENSE},

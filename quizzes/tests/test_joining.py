@@ -37,7 +37,9 @@ def test_join_beyond_the_quiz_cap_is_409_quiz_full(settings, anon_client):
     assert_error(third, status=409, code="quiz_full")
 
 
-def test_forged_forwarded_for_does_not_escape_the_address_limit(monkeypatch, settings):
+def test_forged_forwarded_for_does_not_escape_the_address_limit(
+    monkeypatch, settings, fresh_throttle_window
+):
     rates = {**ScopedRedisRateThrottle.THROTTLE_RATES, "quiz_join": "3/min"}
     monkeypatch.setattr(ScopedRedisRateThrottle, "THROTTLE_RATES", rates)
     quiz = quiz_with_questions()

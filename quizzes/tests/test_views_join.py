@@ -81,7 +81,7 @@ def test_join_with_unknown_or_foreign_token(quiz, player):
     assert_error(foreign, status=403, code="participant_of_other_quiz")
 
 
-def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch):
+def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch, fresh_throttle_window):
     monkeypatch.setattr(
         views.ParticipantScopedRateThrottle, "THROTTLE_RATES", {"quiz_join": "2/min"}
     )
