@@ -155,7 +155,7 @@ def ingest_increments(by_learner: LearnerIncrements) -> None:
     pipe = client().pipeline(transaction=False)
     by_shard: dict[int, list[str]] = {}
     for learner_id, (batch, errors) in by_learner.items():
-        args = ingest_args(batch, errors)
+        args = cast(list[str | int], ingest_args(batch, errors))  # its ARGV: str and int only
         app_redis.pipeline_eval(pipe, INGEST_LUA, 1, pending_key(learner_id), *args)
         by_shard.setdefault(learner_shard(learner_id), []).append(learner_id)
     for shard, learners in by_shard.items():  # each dirty set shares its learners' slot

@@ -89,7 +89,8 @@ def _move(flush_id: str, candidates: list[str]) -> list[str]:
             counters.snaps_key(lid),
             counters.gen_key(lid),
         ]
-    args = (flush_id, int(time.time() * 1000), counters.GEN_TTL_SECONDS, *candidates)
+    args: list[str | int] = [flush_id, int(time.time() * 1000), counters.GEN_TTL_SECONDS]
+    args += candidates
     moved: list[str] = counters.client().eval(MOVE_LUA, len(keys), *keys, *args)
     return moved
 
