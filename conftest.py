@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from config import redis as app_redis
@@ -13,16 +14,26 @@ from config.services import api_token_issue
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Tests run against Redis database 15 (see `make test`); each starts empty."""
+    """Tests run against Redis database 15 (see `make test`); each starts empty, and so does
+    a separate data Redis when TEST_DATA_REDIS_URL names one."""
     client = app_redis.client()
     if client.connection_pool.connection_kwargs.get("db") != 15 and not os.environ.get(
         "TEST_REDIS_URL"
     ):
         pytest.exit("Tests flush Redis: run them with `make test` (Redis database 15).", 2)
-    client.flushdb()
+    data = None
+    if settings.DATA_REDIS_URL:  # a separate data Redis, e.g. the cluster of the slow tests
+        if os.environ.get("TEST_DATA_REDIS_URL") != settings.DATA_REDIS_URL:
+            pytest.exit("Tests flush DATA_REDIS_URL: set it through TEST_DATA_REDIS_URL.", 2)
+        data = app_redis.data_client()
+    for target in (client, data):
+        if target is not None:
+            target.flushdb()  # on a cluster: every master
     CachedTokenAuthentication.forget_all()
     yield
-    client.flushdb()
+    for target in (client, data):
+        if target is not None:
+            target.flushdb()
 
 
 @pytest.fixture

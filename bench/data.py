@@ -153,7 +153,7 @@ def flush_seed(log) -> int:
                 args=counters.ingest_args(uuid.uuid4(), errors),
                 client=pipe,
             )
-            pipe.sadd(counters.DIRTY, learner_id)
+            pipe.sadd(counters.dirty_key(counters.learner_shard(learner_id)), learner_id)
         pipe.execute()
     log(f"flush data: {per_learner * len(learner_ids):,} increments queued in "
         f"{time.monotonic() - started:.1f} s")  # fmt: skip

@@ -29,15 +29,25 @@ def _postgres_ok() -> bool:
         return False
 
 
-def _redis_ok() -> bool:
+def _ping(client: app_redis.DataRedis) -> bool:
     try:
-        return bool(app_redis.client().ping())
+        return bool(client.ping())
     except Exception:
         return False
 
 
+def _checks() -> dict[str, bool]:
+    """Postgres, REDIS_URL's server and, when it is a separate one, DATA_REDIS_URL's (on a
+    cluster, PING goes to every node: a master down fails the check until its replica took over
+    and the client reloaded the slot map)."""
+    checks = {"postgres": _postgres_ok(), "redis": _ping(app_redis.client())}
+    if app_redis.data_url() != settings.REDIS_URL:
+        checks["data_redis"] = _ping(app_redis.data_client())
+    return checks
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"postgres": _postgres_ok(), "redis": _redis_ok()}
+    checks = _checks()
     down = [name for name, ok in checks.items() if not ok]
     if not down:
         return JsonResponse({"status": "ok", "checks": {name: "ok" for name in checks}})

@@ -118,6 +118,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# The apps' own data (tutor counters, quiz leaderboards, throttles); empty: REDIS_URL. May be a
+# Redis Cluster: redis+cluster://host:port[,host:port...] (config/redis.py).
+DATA_REDIS_URL = env.str("DATA_REDIS_URL", default="")
+# Sentinel instead of REDIS_URL's fixed server: "host:port,..." of the sentinels. The cache, the
+# channel layer, the Celery broker and config.redis.client() (and the data roles, when
+# DATA_REDIS_URL is empty) then ask them for the current master of REDIS_SENTINEL_MASTER.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, port in (h.rsplit(":", 1) for h in env.list("REDIS_SENTINELS", default=[]))
+]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -129,23 +140,37 @@ CACHES = {
         },
     }
 }
+if REDIS_SENTINELS:  # Django's RedisCache has no Sentinel support: a pool class that has
+    CACHES["default"]["OPTIONS"]["pool_class"] = "config.redis.SentinelCachePool"
 
 # Pub/sub layer: one publish per group message, fanned out inside each daphne process.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "channels"},
+        "CONFIG": {
+            "hosts": [
+                {"sentinels": REDIS_SENTINELS, "master_name": REDIS_SENTINEL_MASTER}
+                if REDIS_SENTINELS
+                else REDIS_URL
+            ],
+            "prefix": "channels",
+        },
     }
 }
 
 # --- Celery ------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL",
+    default=";".join(f"sentinel://{h}:{p}" for h, p in REDIS_SENTINELS) or REDIS_URL,
+)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith("sentinel://"):  # kombu's Sentinel transport
+    CELERY_BROKER_TRANSPORT_OPTIONS["master_name"] = REDIS_SENTINEL_MASTER
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"

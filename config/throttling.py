@@ -85,13 +85,13 @@ class ScopedRedisRateThrottle(ScopedRateThrottle):
         """Claims `block` permits of the window; returns how many fit under the rate (-1 and
         fail open when Redis is unavailable)."""
         try:
-            pipe = app_redis.client().pipeline(transaction=False)
+            pipe = app_redis.data_client().pipeline(transaction=False)
             if block == 1:
                 pipe.incr(window_key)
             else:
                 pipe.incr(window_key, block)
             pipe.expire(window_key, self.window_seconds + 1)
-            count, _ = pipe.execute()
+            count, _ = app_redis.pipeline_execute(pipe)
         except app_redis.UNAVAILABLE as exc:
             logger.warning("throttle %s skipped, redis unavailable: %s", self.scope, exc)
             return 1 if block == 1 else -1

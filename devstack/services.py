@@ -48,9 +48,14 @@ class Stack:
     database_url: str
     redis_url: str
     started: list[str] = field(default_factory=list)
+    # Tests: TEST_DATA_REDIS_URL or "" (= REDIS_URL), never the app's DATA_REDIS_URL (flushed).
+    data_redis_url: str | None = None
 
     def env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        env = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        if self.data_redis_url is not None:
+            env["DATA_REDIS_URL"] = self.data_redis_url
+        return env
 
     def stop_started(self) -> None:
         """Stops only the embedded servers this process started; their data stays."""
@@ -199,6 +204,8 @@ def ensure(*, for_tests: bool = False) -> Stack:
     if for_tests:
         # Tests flush their Redis database between tests: keep them off the app's data.
         redis_url = os.environ.get("TEST_REDIS_URL") or with_redis_db(redis_url, 15)
+        data_redis_url = os.environ.get("TEST_DATA_REDIS_URL", "")
+        return Stack(database_url, redis_url, started, data_redis_url=data_redis_url)
     return Stack(database_url=database_url, redis_url=redis_url, started=started)
 
 

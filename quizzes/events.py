@@ -42,13 +42,20 @@ def publish(pipe: Pipeline | None, *, code: str, message: dict) -> None:
     loop and a Redis connection per call. Other layers go through their own group_send.
     """
     layer = get_channel_layer()
-    if isinstance(layer, RedisPubSubChannelLayer):
-        target = pipe if pipe is not None else app_redis.client()
-        target.publish(_pubsub_channel(quiz_group(code)), layer.serialize(message))
+    pubsub = isinstance(layer, RedisPubSubChannelLayer)
+    channel = _pubsub_channel(quiz_group(code))
+    # The pipeline is the data Redis's: it carries the publish only when that is also the channel
+    # layer's server. Else the writes queued on it go first, then the signal: a watcher that
+    # reads the board on the signal sees the write.
+    if pubsub and pipe is not None and app_redis.data_shares_channel_layer():
+        pipe.publish(channel, layer.serialize(message))
         return
     if pipe is not None:
-        pipe.execute()
-    async_to_sync(layer.group_send)(quiz_group(code), message)
+        app_redis.pipeline_execute(pipe)
+    if pubsub:
+        app_redis.client().publish(channel, layer.serialize(message))
+    else:
+        async_to_sync(layer.group_send)(quiz_group(code), message)
 
 
 def dirty(pipe: Pipeline | None, *, code: str) -> None:

@@ -15,14 +15,10 @@ on the next read.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-from redis import asyncio as aioredis
 from redis.client import Pipeline
 from redis.exceptions import LockError
 from redis.lock import Lock
@@ -105,24 +101,24 @@ def _store_args(rows: list[Row], epoch: datetime) -> list[str | int]:
 def store(pipe: Pipeline, *, code: str, epoch: datetime, rows: list[Row]) -> None:
     """Queue a max-merge of `rows` on `pipe` (callers add their publish to the same round trip)."""
     board, meta, _ = keys(code)
-    pipe.eval(_STORE, 2, board, meta, *_store_args(rows, epoch))
+    app_redis.pipeline_eval(pipe, _STORE, 2, board, meta, *_store_args(rows, epoch))
 
 
 def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:
     """Merge every participant from Postgres, then mark the board built. Idempotent."""
     meta = keys(code)[1]
-    pipe = app_redis.client().pipeline()
+    pipe = app_redis.data_client().pipeline()
     for start in range(0, len(rows), 1000):  # bounded Lua calls for huge quizzes
         store(pipe, code=code, epoch=epoch, rows=rows[start : start + 1000])
     pipe.hset(meta, "_built", "1")
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
 
 
 def rebuild_lock(*, code: str) -> Lock:
     """The lock one process rebuilds a lost board under; others block on it for up to
     REBUILD_WAIT_S (see `selectors.leaderboard_rebuild`). redis-py's Lock stores a random token
     and releases only its own, so a rebuild that outlived the timeout never frees another's."""
-    return app_redis.client().lock(
+    return app_redis.data_client().lock(
         keys(code)[2],
         timeout=REBUILD_LOCK_MS / 1000,
         blocking_timeout=REBUILD_WAIT_S,
@@ -137,7 +133,7 @@ def rebuild_unlock(lock: Lock) -> None:
 
 
 def is_built(*, code: str) -> bool:
-    return bool(app_redis.client().hexists(keys(code)[1], "_built"))
+    return bool(app_redis.data_client().hexists(keys(code)[1], "_built"))
 
 
 def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None:
@@ -148,27 +144,13 @@ def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None
     """
     board, meta, _ = keys(code)
     me_arg = "" if me_encoded is None else str(me_encoded)
-    return _parse(app_redis.client().eval(_READ, 2, board, meta, limit, me_arg))
-
-
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
-    weakref.WeakKeyDictionary()
-)
+    return _parse(app_redis.data_client().eval(_READ, 2, board, meta, limit, me_arg))
 
 
 async def aread(*, code: str, limit: int) -> dict | None:
     """`read` on the event loop, for the websocket fan-out: no thread hop on the hot path."""
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
-    if client is None:
-        client = _async_clients[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-            decode_responses=True,
-        )
     board, meta, _ = keys(code)
-    return _parse(await client.eval(_READ, 2, board, meta, limit, ""))
+    return _parse(await app_redis.adata_client().eval(_READ, 2, board, meta, limit, ""))
 
 
 def _parse(result: list | None) -> dict | None:
@@ -194,16 +176,16 @@ def _parse(result: list | None) -> dict | None:
 
 
 def drop(*, code: str) -> None:
-    app_redis.client().delete(*keys(code))
+    app_redis.data_client().delete(*keys(code))
 
 
 def ranks(*, code: str, encoded: list[int]) -> list[int] | None:
     """Rank of each encoded score (1 + how many are strictly above), in one round trip; None
     when the board is not built (the caller rebuilds it and asks again)."""
     board, meta, _ = keys(code)
-    pipe = app_redis.client().pipeline(transaction=False)
+    pipe = app_redis.data_client().pipeline(transaction=False)
     pipe.hexists(meta, "_built")
     for value in encoded:
         pipe.zcount(board, f"({value}", "+inf")
-    built, *above = pipe.execute()
+    built, *above = app_redis.pipeline_execute(pipe)
     return [n + 1 for n in above] if built else None

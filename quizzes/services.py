@@ -189,13 +189,13 @@ def _row(participant: Participant) -> leaderboard.Row:
 
 def _board_store_and_signal(*, quiz: Quiz, row: leaderboard.Row, joined: bool) -> None:
     """On commit: one Redis round trip writes the board and publishes the quiz's signal."""
-    pipe = app_redis.client().pipeline()
+    pipe = app_redis.data_client().pipeline()
     leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=[row])
     if joined:
         events.joined(pipe, code=quiz.code, nickname=row.nickname)
     else:
         events.dirty(pipe, code=quiz.code)
-    pipe.execute()
+    app_redis.pipeline_execute(pipe)
 
 
 def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:

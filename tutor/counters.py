@@ -1,23 +1,27 @@
 """Redis side of the error counters: keys, Lua scripts, ingestion increments, real-time reads.
 
-Keys (the `{learner}` hash tag keeps one learner's keys in one Redis Cluster slot, so every
-per-learner script stays single-slot; the templates below are the only spelling):
-    tutor:{L}:pending        hash  "<subcategory_id>:<yyyymmdd>" -> count
-                                   "t:<subcategory_id>:<yyyymmdd>" -> last seen, epoch ms (max)
-                                   "b:<batch>" -> "1": evidence that this request's increments
-                                   landed ("x": tombstone written by the fold; see flush/fold.py)
-    tutor:{L}:snap:<fid>     hash  a pending hash moved aside by flush <fid>; never written again
-    tutor:{L}:snaps          set   flush ids that hold a snapshot of this learner
-    tutor:{L}:gen            int   bumped by every move; readers use it to detect a move mid-read
-    tutor:dirty              set   learners with a pending hash
-    tutor:flushes            zset  flush ids with snapshots not yet deleted -> created (ms)
-    tutor:flush:<fid>        set   learners in that snapshot
+Keys. Every tutor key carries one of SHARDS hash tags, `{tN}` with N = crc32(learner id) mod
+SHARDS: a learner's keys and its shard's dirty set, registry and flush sets share one Redis
+Cluster slot, so every script (the flush's batch move too) is single-slot and declares every
+key it touches in KEYS. The functions below are the only spelling:
+    tutor:{tN}:<L>:pending     hash  "<subcategory_id>:<yyyymmdd>" -> count
+                                     "t:<subcategory_id>:<yyyymmdd>" -> last seen, epoch ms (max)
+                                     "b:<batch>" -> "1": evidence that this request's increments
+                                     landed ("x": tombstone written by the fold; see flush/fold.py)
+    tutor:{tN}:<L>:snap:<fid>  hash  a pending hash moved aside by flush <fid>; never written again
+    tutor:{tN}:<L>:snaps       set   flush ids that hold a snapshot of this learner
+    tutor:{tN}:<L>:gen         int   bumped by every move; readers use it to detect a move mid-read
+    tutor:{tN}:dirty           set   learners of shard N with a pending hash
+    tutor:{tN}:flushes         zset  shard N's flush ids with snapshots not yet deleted -> ms
+    tutor:{tN}:flush:<fid>     set   learners in that snapshot
+A flush id names its shard ("<hex>.<N>"): one flush batch is one shard's atomic move.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,31 +29,36 @@ from functools import cache
 from typing import cast
 
 import redis
-from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from config import redis as app_redis
+
 logger = logging.getLogger(__name__)
 
-# The key layout, defined here only. Per-learner keys are %-templates of the learner id (Lua
-# gets them as ARGV and fills them with string.format), so Python and Lua cannot drift apart.
-PENDING = "tutor:{%s}:pending"
-SNAPSHOT_PREFIX = "tutor:{%s}:snap:"  # + flush id
-SNAPS = "tutor:{%s}:snaps"
-GEN = "tutor:{%s}:gen"
+# The key layout, defined here only. 16 slots spread over up to 16 cluster masters; a slot of
+# tutor keys takes a shard's whole write load, far below one Redis node's capacity.
+SHARDS = 16
+TAG = "tutor:{t%d}:"  # % shard
+KEY_PATTERN = "tutor:*"  # every key below (a SCAN/KEYS glob)
+GEN_PATTERN = "tutor:*:gen"
 GEN_TTL_SECONDS = 86_400  # a reader's retry window is far shorter
-DIRTY = "tutor:dirty"
-REGISTRY = "tutor:flushes"
-FLUSH_SET_PREFIX = "tutor:flush:"  # + flush id
-KEY_PATTERN = "tutor:*"  # every key above (a SCAN/KEYS glob)
+
+
+def learner_shard(learner_id: str) -> int:
+    return zlib.crc32(learner_id.encode()) % SHARDS
+
+
+def _learner_prefix(learner_id: str) -> str:
+    return f"{TAG % learner_shard(learner_id)}{learner_id}:"
 
 
 def pending_key(learner_id: str) -> str:
-    return PENDING % learner_id
+    return _learner_prefix(learner_id) + "pending"
 
 
 def snapshot_prefix(learner_id: str) -> str:
-    return SNAPSHOT_PREFIX % learner_id
+    return _learner_prefix(learner_id) + "snap:"
 
 
 def snapshot_key(learner_id: str, flush_id: str) -> str:
@@ -62,15 +71,31 @@ def snapshot_key_pair(learner_id: str, flush_id: str) -> tuple[str, str]:
 
 
 def snaps_key(learner_id: str) -> str:
-    return SNAPS % learner_id
+    return _learner_prefix(learner_id) + "snaps"
 
 
 def gen_key(learner_id: str) -> str:
-    return GEN % learner_id
+    return _learner_prefix(learner_id) + "gen"
+
+
+def dirty_key(shard: int) -> str:
+    return TAG % shard + "dirty"
+
+
+def registry_key(shard: int) -> str:
+    return TAG % shard + "flushes"
+
+
+def flush_id_new(shard: int, label: str | None = None) -> str:
+    return f"{label or uuid.uuid4().hex}.{shard}"
+
+
+def flush_shard(flush_id: str) -> int:
+    return int(flush_id.rsplit(".", 1)[1])
 
 
 def flush_set_key(flush_id: str) -> str:
-    return FLUSH_SET_PREFIX + flush_id
+    return TAG % flush_shard(flush_id) + "flush:" + flush_id
 
 
 def day_code(day: date) -> str:
@@ -83,18 +108,13 @@ def parse_day(code: str) -> date:
 
 
 @cache
-def client() -> redis.Redis:
-    """Our own client: no automatic retries. A retried increment after a lost reply would count
-    twice, and an ingest request must fail fast when Redis is down (its rows stay marked for the
-    flush's fold).
+def client() -> app_redis.DataRedis:
+    """Our own data-Redis client: no automatic retries. A retried increment after a lost reply
+    would count twice, and an ingest request must fail fast when Redis is down (its rows stay
+    marked for the flush's fold). On a cluster it still follows MOVED redirects, and a failed
+    call reloads the slot map, so after a failover the next call reaches the promoted replica.
     """
-    return redis.Redis.from_url(
-        settings.REDIS_URL,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        retry=Retry(NoBackoff(), 0),
-        decode_responses=True,
-    )
+    return app_redis.data_connect(retry=Retry(NoBackoff(), 0))
 
 
 # KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms (a field
@@ -133,11 +153,14 @@ def ingest_increments(by_learner: LearnerIncrements) -> None:
     if not by_learner:
         return
     pipe = client().pipeline(transaction=False)
+    by_shard: dict[int, list[str]] = {}
     for learner_id, (batch, errors) in by_learner.items():
         args = cast(list[str | int], ingest_args(batch, errors))  # its ARGV: str and int only
-        pipe.eval(INGEST_LUA, 1, pending_key(learner_id), *args)
-    pipe.sadd(DIRTY, *by_learner)
-    pipe.execute()
+        app_redis.pipeline_eval(pipe, INGEST_LUA, 1, pending_key(learner_id), *args)
+        by_shard.setdefault(learner_shard(learner_id), []).append(learner_id)
+    for shard, learners in by_shard.items():  # each dirty set shares its learners' slot
+        pipe.sadd(dirty_key(shard), *learners)
+    app_redis.pipeline_execute(pipe)
 
 
 def ingest_increment(
@@ -149,16 +172,26 @@ def ingest_increment(
         ingest_increments({learner_id: (batch, errors)})
 
 
-# Reader: everything Redis knows about one learner, atomically (single slot).
+# Reader: everything Redis knows about one learner, atomically (single slot). KEYS: pending,
+# gen, snaps set, then the snapshot hashes of the flush ids in ARGV: the caller's guess of the
+# snaps set, so that every key read is declared. A wrong guess returns {0, the actual ids}.
 READ_LUA = """
-local out = {redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1])}
-local prefix = ARGV[1]
-for _, fid in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+local ids = redis.call('SMEMBERS', KEYS[3])
+local same = #ids == #ARGV
+if same then
+  local guess = {}
+  for _, fid in ipairs(ARGV) do guess[fid] = true end
+  for _, fid in ipairs(ids) do if not guess[fid] then same = false end end
+end
+if not same then return {0, ids} end
+local out = {1, redis.call('GET', KEYS[2]) or '0', redis.call('HGETALL', KEYS[1])}
+for i, fid in ipairs(ARGV) do
   out[#out + 1] = fid
-  out[#out + 1] = redis.call('HGETALL', prefix .. fid)
+  out[#out + 1] = redis.call('HGETALL', KEYS[3 + i])
 end
 return out
 """
+GUESSES = 10  # each wrong guess means a flush moved or deleted a snapshot in between
 
 
 @dataclass
@@ -212,7 +245,7 @@ return #KEYS / 2
 # Snapshot contents for many learners, one string each: far less reply parsing than HGETALL.
 READ_SNAPSHOTS_LUA = """
 local out = {}
-for i, key in ipairs(KEYS) do out[i] = table.concat(redis.call('HGETALL', key), ' ') end
+for i = 1, #KEYS do out[i] = table.concat(redis.call('HGETALL', KEYS[i]), ' ') end
 return out
 """
 
@@ -225,16 +258,16 @@ class LearnerRedisState:
 
 
 def learner_state_read(*, learner_id: str) -> LearnerRedisState:
-    reply = client().eval(
-        READ_LUA,
-        3,
-        pending_key(learner_id),
-        gen_key(learner_id),
-        snaps_key(learner_id),
-        snapshot_prefix(learner_id),
-    )
-    snapshots = {reply[i]: tally_hash(reply[i + 1]) for i in range(2, len(reply), 2)}
-    return LearnerRedisState(gen=reply[0], pending=tally_hash(reply[1]), snapshots=snapshots)
+    keys = (pending_key(learner_id), gen_key(learner_id), snaps_key(learner_id))
+    guess: list[str] = []  # usually right: a learner has no snapshot outside a flush
+    for _ in range(GUESSES):
+        snapshots = [snapshot_key(learner_id, fid) for fid in guess]
+        reply = client().eval(READ_LUA, len(keys) + len(guess), *keys, *snapshots, *guess)
+        if reply[0] == 1:
+            parsed = {reply[i]: tally_hash(reply[i + 1]) for i in range(3, len(reply), 2)}
+            return LearnerRedisState(gen=reply[1], pending=tally_hash(reply[2]), snapshots=parsed)
+        guess = sorted(reply[1])
+    raise redis.RedisError(f"snapshots of learner {learner_id} kept changing during the read")
 
 
 def learner_gen(*, learner_id: str) -> str:

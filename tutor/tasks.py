@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 from redis import RedisError
 
-from tutor import counters, metrics, services
+from tutor import flush, metrics, services
 
 
 @shared_task(
@@ -19,5 +19,5 @@ def error_counts_flush() -> dict:
     result = services.error_counts_flush()
     metrics.flushed_increments.inc(result.increments)
     metrics.flush_last_success.set(time.time())
-    metrics.pending_learners.set(counters.client().scard(counters.DIRTY))
+    metrics.pending_learners.set(flush.dirty_count())
     return vars(result)

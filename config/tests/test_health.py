@@ -22,12 +22,12 @@ def test_readyz_is_ok_when_postgres_and_redis_answer(client):
 
 @pytest.mark.django_db
 def test_readyz_is_503_naming_redis_when_it_is_down(client):
-    app_redis.client.cache_clear()
+    app_redis.forget_clients()
     try:
         with override_settings(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2):
             response = client.get("/readyz")
     finally:
-        app_redis.client.cache_clear()
+        app_redis.forget_clients()
 
     assert response.status_code == 503
     body = response.json()

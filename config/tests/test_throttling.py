@@ -41,19 +41,20 @@ def test_throttle_counts_each_client_apart(throttle):
 def test_throttle_keeps_one_expiring_counter_per_window(throttle):
     throttle.allow_request(anonymous_request(), View())
 
-    keys = app_redis.client().keys("throttle_probe_*")
+    keys = list(app_redis.data_client().scan_iter("throttle_probe_*"))  # every cluster node
     assert len(keys) == 1
-    assert app_redis.client().get(keys[0]) == "1"
-    assert 0 < app_redis.client().ttl(keys[0]) <= 61
+    assert app_redis.data_client().get(keys[0]) == "1"
+    assert 0 < app_redis.data_client().ttl(keys[0]) <= 61
 
 
 def test_throttle_fails_open_when_redis_is_down(throttle):
-    app_redis.client.cache_clear()
+    app_redis.forget_clients()
     try:
-        with override_settings(REDIS_URL="redis://127.0.0.1:1/0", REDIS_SOCKET_TIMEOUT=0.2):
+        down = "redis://127.0.0.1:1/0"
+        with override_settings(REDIS_URL=down, DATA_REDIS_URL=down, REDIS_SOCKET_TIMEOUT=0.2):
             allowed = [throttle.allow_request(anonymous_request(), View()) for _ in range(5)]
     finally:
-        app_redis.client.cache_clear()
+        app_redis.forget_clients()
 
     assert allowed == [True] * 5
 
@@ -83,7 +84,7 @@ def test_throttle_fails_open_on_a_connection_dropped_mid_call(throttle, monkeypa
         def pipeline(self, transaction: bool) -> DroppedPipeline:
             return DroppedPipeline()
 
-    monkeypatch.setattr(app_redis, "client", lambda: DroppedClient())
+    monkeypatch.setattr(app_redis, "data_client", lambda: DroppedClient())
 
     assert throttle.allow_request(anonymous_request(), View()) is True
 
@@ -98,8 +99,8 @@ def fast_throttle(monkeypatch):
 
 
 def _window_count() -> int:
-    (key,) = app_redis.client().keys("throttle_probe_*")
-    return int(app_redis.client().get(key))
+    (key,) = app_redis.data_client().scan_iter("throttle_probe_*")  # every cluster node
+    return int(app_redis.data_client().get(key))
 
 
 def test_high_rate_throttle_takes_permits_in_blocks_not_one_call_per_request(fast_throttle):
@@ -111,8 +112,8 @@ def test_high_rate_throttle_takes_permits_in_blocks_not_one_call_per_request(fas
 
 def test_high_rate_throttle_never_admits_more_than_the_rate(fast_throttle):
     fast_throttle.allow_request(anonymous_request(), View())
-    (key,) = app_redis.client().keys("throttle_probe_*")
-    app_redis.client().set(key, 4998)  # other processes took all but two permits
+    (key,) = app_redis.data_client().scan_iter("throttle_probe_*")
+    app_redis.data_client().set(key, 4998)  # other processes took all but two permits
     ScopedRedisRateThrottle.forget_leases()  # this process holds none of them
 
     verdicts = [fast_throttle.allow_request(anonymous_request(), View()) for _ in range(6)]

@@ -63,7 +63,7 @@ def serve_and_answer(quiz, participant, seconds_ago: float = 10) -> services.Ans
 
 def board_write(quiz, *, score: int, answered: int) -> None:
     """What an answer's on-commit does, without Postgres: board write + one dirty publish."""
-    pipe = app_redis.client().pipeline()
+    pipe = app_redis.data_client().pipeline()
     row = leaderboard.Row(1, "ada", score, answered, quiz.created_at)
     leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=[row])
     events.dirty(pipe, code=quiz.code)
@@ -214,7 +214,7 @@ async def test_reconnect_gets_a_fresh_snapshot():
 async def test_snapshot_rebuilds_a_board_redis_lost():
     quiz = await make_quiz()
     await make_player(quiz, "ada", 321)
-    await sync_to_async(app_redis.client().flushdb)()
+    await sync_to_async(app_redis.data_client().flushdb)()
 
     communicator = await connected(quiz.code)
     snapshot = await communicator.receive_json_from()

@@ -155,12 +155,12 @@ def test_leaderboard_is_rebuilt_from_postgres_when_redis_loses_it():
         )
     before = selectors.leaderboard_read(code=quiz.code, limit=10)
 
-    app_redis.client().flushdb()  # Redis restarted empty
+    app_redis.data_client().flushdb()  # Redis restarted empty
     after = selectors.leaderboard_read(code=quiz.code, limit=10)
 
     assert [e["nickname"] for e in before["entries"]] == ["bob", "alice"]
     assert after == before
-    assert app_redis.client().hexists(leaderboard.keys(quiz.code)[1], "_built")
+    assert app_redis.data_client().hexists(leaderboard.keys(quiz.code)[1], "_built")
 
 
 def _signal_refusals(monkeypatch) -> threading.Event:
@@ -246,7 +246,7 @@ def test_leaderboard_store_is_a_max_merge(db):
     leaderboard.rebuild(code=quiz.code, epoch=quiz.created_at, rows=[])
 
     for row in (newer, older):  # on-commit writes arriving out of order
-        pipe = app_redis.client().pipeline()
+        pipe = app_redis.data_client().pipeline()
         leaderboard.store(pipe, code=quiz.code, epoch=quiz.created_at, rows=[row])
         pipe.execute()
 

@@ -17,14 +17,20 @@ from tutor.flush.apply import snapshot_apply
 from tutor.flush.fold import uncounted_fold
 from tutor.flush.rebuild import error_counts_rebuild
 from tutor.flush.recovery import ledger_prune, snapshots_recover
-from tutor.flush.run import FlushResult, error_counts_flush, flush_batch
-from tutor.flush.snapshot import new_flush_id, snapshot_delete, snapshot_move, snapshot_read
+from tutor.flush.run import FlushResult, error_counts_flush
+from tutor.flush.snapshot import (
+    dirty_count,
+    new_flush_id,
+    snapshot_delete,
+    snapshot_move,
+    snapshot_read,
+)
 
 __all__ = [
     "FlushResult",
+    "dirty_count",
     "error_counts_flush",
     "error_counts_rebuild",
-    "flush_batch",
     "ledger_prune",
     "new_flush_id",
     "snapshot_apply",

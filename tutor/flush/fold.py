@@ -13,22 +13,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config import redis as app_redis
 from tutor import counters, ids, sql
 from tutor.flush import apply
 
-# KEYS: pending, snaps set. ARGV[1] snapshot key prefix, ARGV[2..] batch hex ids.
+# KEYS: pending, snaps set, then the snapshot hashes of the first ARGV[1] flush ids in ARGV:
+# the caller's guess of the snaps set, so that every key read is declared (a wrong guess
+# returns {0, the actual ids}). The remaining ARGV are batch hex ids; returns {1, claimed...}.
 CLAIM_LUA = """
+local n = tonumber(ARGV[1])
 local fids = redis.call('SMEMBERS', KEYS[2])
-local claimed = {}
-for i = 2, #ARGV do
+local same = #fids == n
+if same then
+  local guess = {}
+  for i = 2, n + 1 do guess[ARGV[i]] = true end
+  for _, fid in ipairs(fids) do if not guess[fid] then same = false end end
+end
+if not same then return {0, fids} end
+local claimed = {1}
+for i = n + 2, #ARGV do
   local f = 'b:' .. ARGV[i]
   local found = redis.call('HGET', KEYS[1], f) == '1'
-  for _, fid in ipairs(fids) do
-    if not found and redis.call('HGET', ARGV[1] .. fid, f) == '1' then found = true end
+  for k = 3, n + 2 do
+    if not found and redis.call('HGET', KEYS[k], f) == '1' then found = true end
   end
   if not found then
     redis.call('HSET', KEYS[1], f, 'x')
@@ -37,6 +49,7 @@ for i = 2, #ARGV do
 end
 return claimed
 """
+CLAIM_ROUNDS = 10  # each wrong guess means a flush moved or deleted a snapshot in between
 
 # Clearing the marks and adding the counts in one statement: a repeated or concurrent fold
 # finds no marked row for a batch already folded, so it adds nothing twice.
@@ -104,16 +117,30 @@ def _uncounted_batches(*, older_than: float, limit: int) -> dict[str, list[str]]
 
 
 def _claim(by_learner: dict[str, list[str]]) -> list[str]:
+    """Claims in one pipeline per round; learners whose snapshots changed meanwhile go again."""
+    claimed: list[str] = []
+    guesses: dict[str, list[str]] = {lid: [] for lid in by_learner}
+    for _ in range(CLAIM_ROUNDS):
+        if not guesses:
+            return claimed
+        replies = _claim_round(by_learner, guesses)
+        for (learner_id, _guess), reply in zip(list(guesses.items()), replies, strict=True):
+            if reply[0] == 1:
+                claimed += reply[1:]
+                del guesses[learner_id]
+            else:
+                guesses[learner_id] = sorted(reply[1])
+    raise redis.RedisError(f"snapshots kept changing while claiming batches of {list(guesses)}")
+
+
+def _claim_round(by_learner: dict[str, list[str]], guesses: dict[str, list[str]]) -> list[list]:
     pipe = counters.client().pipeline(transaction=False)
-    for learner_id, batches in by_learner.items():
-        pipe.eval(
-            CLAIM_LUA,
-            2,
-            counters.pending_key(learner_id),
-            counters.snaps_key(learner_id),
-            counters.snapshot_prefix(learner_id),
-            *batches,
+    for learner_id, guess in guesses.items():
+        keys = [counters.pending_key(learner_id), counters.snaps_key(learner_id)]
+        keys += [counters.snapshot_key(learner_id, fid) for fid in guess]
+        app_redis.pipeline_eval(
+            pipe, CLAIM_LUA, len(keys), *keys, len(guess), *guess, *by_learner[learner_id]
         )
-        pipe.sadd(counters.DIRTY, learner_id)  # the tombstone lives in pending until flushed
-    replies = pipe.execute()
-    return [b for reply in replies[::2] for b in reply]
+        # The tombstone lives in pending until flushed (same slot as the pending hash).
+        pipe.sadd(counters.dirty_key(counters.learner_shard(learner_id)), learner_id)
+    return app_redis.pipeline_execute(pipe)[::2]

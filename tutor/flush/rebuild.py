@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tutor import sql
+from tutor import counters, sql
 from tutor.flush import apply, snapshot
 from tutor.models import FlushLedger
 
@@ -28,8 +28,9 @@ def error_counts_rebuild(*, batch_size: int = 10_000) -> int:
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [apply.ADVISORY_LOCK])
-        while snapshot.snapshot_move(flush_id=snapshot.new_flush_id(), limit=batch_size):
-            pass
+        for shard in range(counters.SHARDS):
+            while snapshot.snapshot_move(flush_id=snapshot.new_flush_id(shard), limit=batch_size):
+                pass
         flush_ids = snapshot.registered()
         _ledger_discard(flush_ids)
         cursor.execute("DELETE FROM tutor_errorcount")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -48,12 +49,17 @@ def error_counts_flush(
     return result
 
 
-def flush_batch(*, limit: int) -> tuple[int, int]:
-    """One batch: move, read, apply, delete. Returns (learners, increments)."""
-    flush_id = snapshot.new_flush_id()
-    if not snapshot.snapshot_move(flush_id=flush_id, limit=limit):
-        return 0, 0
-    return _apply_and_delete(flush_id, snapshot.snapshot_read(flush_id=flush_id))
+def _moved_batches(*, batch_size: int, max_batches: int) -> Iterator[tuple[str, dict[str, Tally]]]:
+    """Batches moved aside and read, shard after shard, each shard until it has no dirty
+    learner left; at most `max_batches` moves in all."""
+    left = max_batches
+    for shard in snapshot.dirty_shards():
+        while left > 0:
+            left -= 1
+            flush_id = snapshot.new_flush_id(shard)
+            if not snapshot.snapshot_move(flush_id=flush_id, limit=batch_size):
+                break
+            yield flush_id, snapshot.snapshot_read(flush_id=flush_id)
 
 
 def _apply_and_delete(flush_id: str, tallies: dict[str, Tally]) -> tuple[int, int]:
@@ -70,11 +76,8 @@ def _apply_in_thread(flush_id: str, tallies: dict[str, Tally]) -> tuple[int, int
 
 
 def _flush_sequential(result: FlushResult, *, batch_size: int, max_batches: int) -> None:
-    for _ in range(max_batches):
-        learners, increments = flush_batch(limit=batch_size)
-        if not learners:
-            break
-        result.add_batch(learners, increments)
+    for flush_id, tallies in _moved_batches(batch_size=batch_size, max_batches=max_batches):
+        result.add_batch(*_apply_and_delete(flush_id, tallies))
 
 
 def _flush_parallel(
@@ -83,11 +86,7 @@ def _flush_parallel(
     running: set[futures.Future[tuple[int, int]]] = set()
     done: list[futures.Future[tuple[int, int]]] = []
     with futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in range(max_batches):
-            flush_id = snapshot.new_flush_id()
-            if not snapshot.snapshot_move(flush_id=flush_id, limit=batch_size):
-                break
-            tallies = snapshot.snapshot_read(flush_id=flush_id)
+        for flush_id, tallies in _moved_batches(batch_size=batch_size, max_batches=max_batches):
             if len(running) >= workers:  # bound memory: at most `workers` batches in flight
                 finished, running = futures.wait(running, return_when=futures.FIRST_COMPLETED)
                 done.extend(finished)

@@ -38,13 +38,13 @@ def redis_down(settings):
 
     @contextlib.contextmanager
     def _down():
-        real = settings.REDIS_URL
-        settings.REDIS_URL = "redis://127.0.0.1:1/0"
+        real = settings.REDIS_URL, settings.DATA_REDIS_URL
+        settings.REDIS_URL = settings.DATA_REDIS_URL = "redis://127.0.0.1:1/0"
         counters.client.cache_clear()
         try:
             yield
         finally:
-            settings.REDIS_URL = real
+            settings.REDIS_URL, settings.DATA_REDIS_URL = real
             counters.client.cache_clear()
 
     return _down

@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import UTC, date
 
-from tutor import counters, selectors, services
+from tutor import counters, flush, selectors, services
 from tutor.models import ErrorCount, LearnerError
 
 ALL_TIME = date(1, 1, 1)
@@ -52,5 +52,11 @@ def rows_by_subcategory(learner_id) -> dict[int, int]:
 def redis_is_empty() -> bool:
     """No tutor key left but the move generations, which expire on their own."""
     r = counters.client()
-    gens = set(r.scan_iter(counters.GEN % "*"))
+    gens = set(r.scan_iter(counters.GEN_PATTERN))
     return not [k for k in r.scan_iter(counters.KEY_PATTERN) if k not in gens]
+
+
+def move_all(label: str, *, limit: int = 100) -> list[str]:
+    """A flush's first step on every shard: the ids of the snapshots it registered."""
+    ids = [flush.new_flush_id(shard, label) for shard in range(counters.SHARDS)]
+    return [fid for fid in ids if flush.snapshot_move(flush_id=fid, limit=limit)]

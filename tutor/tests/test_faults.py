@@ -49,10 +49,12 @@ from config.celery import app as celery_app
 from config.services import api_token_issue
 from config.tests import servers
 from tutor import counters, flush, services, taxonomy
+from tutor.flush import snapshot
 from tutor.models import FlushLedger, Learner, LearnerError
 from tutor.tests.factories import ConversationFactory
 from tutor.tests.helpers import (
     aggregate_counts,
+    move_all,
     realtime,
     redis_is_empty,
     row_counts,
@@ -86,7 +88,7 @@ def _point_app_at(url: str):
 
 
 def _forget_clients() -> None:
-    app_redis.client.cache_clear()
+    app_redis.forget_clients()
     counters.client.cache_clear()
 
 
@@ -235,15 +237,16 @@ def _redis_stopped_reads_count_new_rows(private_redis, ingesters, conversations,
         services.error_counts_flush()  # the beat task fails (and retries); nothing breaks
 
 
-def _redis_restarted_then_killed_mid_stream(private_redis, ingesters) -> None:
+def _redis_restarted_then_killed_mid_stream(private_redis, ingesters) -> list[str]:
     private_redis.start()
     ingesters.wait_for(30)
-    flush.snapshot_move(flush_id="moved-before-kill", limit=2)  # a flush's first step only
+    kept = move_all("moved-before-kill", limit=2)  # a flush's first step only
     ingesters.wait_for(10)
     private_redis.kill()  # SIGKILL in the middle of a request stream
     ingesters.wait_for(30)
     private_redis.start()
     ingesters.wait_for(30)
+    return kept
 
 
 def test_redis_stopped_and_killed_during_ingestion_counts_converge_exactly_once(
@@ -256,11 +259,12 @@ def test_redis_stopped_and_killed_during_ingestion_counts_converge_exactly_once(
         services.error_counts_flush()  # part of the counts reach Postgres before the faults
         ingesters.wait_for(20)
         _redis_stopped_reads_count_new_rows(private_redis, ingesters, conversations, analyst)
-        _redis_restarted_then_killed_mid_stream(private_redis, ingesters)
+        kept = _redis_restarted_then_killed_mid_stream(private_redis, ingesters)
 
     assert set(ingesters.statuses) == {201}, ingesters.statuses
     assert LearnerError.objects.filter(uncounted_batch__isnull=False).exists()
-    assert "moved-before-kill" in counters.client().zrange(counters.REGISTRY, 0, -1)  # kept
+    assert kept
+    assert set(kept) <= set(snapshot.registered())  # kept
     assert_realtime_equals_rows(conversations, analyst)
 
     flush_after_settle()
@@ -279,7 +283,7 @@ def test_redis_restarted_empty_converges_to_exact_counts_by_itself(private_redis
         ingesters.wait_for(30)
         services.error_counts_flush()
         ingesters.wait_for(30)
-        flush.snapshot_move(flush_id="lost-with-redis", limit=2)
+        move_all("lost-with-redis", limit=2)
         ingesters.wait_for(10)
         private_redis.kill()
         private_redis.wipe()  # its data files are gone: it comes back empty
@@ -342,7 +346,7 @@ def _worker(make) -> servers.AppProcess:
 
 def _mid_flush() -> bool:
     """Some batches applied, more still waiting in Redis: the flush is under way."""
-    return FlushLedger.objects.exists() and counters.client().scard(counters.DIRTY) > 0
+    return FlushLedger.objects.exists() and flush.dirty_count() > 0
 
 
 def test_worker_killed_mid_flush_then_next_flush_counts_exactly_once(tax):
@@ -356,7 +360,7 @@ def test_worker_killed_mid_flush_then_next_flush_counts_exactly_once(tax):
         worker.kill()  # SIGKILL to the worker and its pool process
 
         applied = FlushLedger.objects.count()
-        left = counters.client().scard(counters.DIRTY)
+        left = flush.dirty_count()
         assert applied, "the flush had not applied anything yet"
         assert left, "the flush had already finished"
         sample = Learner.objects.order_by("?")[:50]
@@ -366,7 +370,7 @@ def test_worker_killed_mid_flush_then_next_flush_counts_exactly_once(tax):
         _worker(make)  # a new worker; beat sends the task again
         celery_app.send_task("tutor.tasks.error_counts_flush")
         servers.wait_until(
-            lambda: redis_is_empty() and not counters.client().zcard(counters.REGISTRY),
+            lambda: redis_is_empty() and not snapshot.registered(),
             timeout=120,
             what="the next flush to finish",
         )

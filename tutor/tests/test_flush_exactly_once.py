@@ -12,11 +12,13 @@ from django.utils import timezone
 from redis.crc import key_slot
 
 from tutor import counters, flush, services
+from tutor.flush.snapshot import registered
 from tutor.models import ErrorCount, FlushLedger, LearnerError
 from tutor.tests.factories import ConversationFactory, LearnerErrorFactory, LearnerFactory
 from tutor.tests.helpers import (
     aggregate_counts,
     ingest,
+    move_all,
     realtime,
     redis_is_empty,
     row_counts,
@@ -67,36 +69,42 @@ def test_flush_moves_pending_into_aggregates_and_clears_redis(feed, conversation
 def test_snapshot_move_writes_the_python_key_layout_in_one_slot_per_learner(feed, conversations):
     feed(3)
     learner = str(conversations[0].learner_id)
+    shard = counters.learner_shard(learner)
+    f1 = flush.new_flush_id(shard, "f1")
 
-    flush.snapshot_move(flush_id="f1", limit=100)
+    flush.snapshot_move(flush_id=f1, limit=100)
 
     r = counters.client()
-    moved = [counters.snapshot_key(learner, "f1"), counters.gen_key(learner)]
+    moved = [counters.snapshot_key(learner, f1), counters.gen_key(learner)]
     assert all(r.exists(key) for key in moved)
-    assert r.sismember(counters.snaps_key(learner), "f1")
-    assert r.sismember(counters.flush_set_key("f1"), learner)
+    assert r.sismember(counters.snaps_key(learner), f1)
+    assert r.sismember(counters.flush_set_key(f1), learner)
+    assert r.zscore(counters.registry_key(shard), f1)
     assert not r.exists(counters.pending_key(learner))
     learner_keys = [*moved, counters.snaps_key(learner), counters.pending_key(learner)]
-    assert len({key_slot(key.encode()) for key in learner_keys}) == 1  # Redis Cluster hash tag
+    shard_keys = [counters.dirty_key(shard), counters.registry_key(shard)]
+    shard_keys.append(counters.flush_set_key(f1))
+    slots = {key_slot(key.encode()) for key in [*learner_keys, *shard_keys]}
+    assert len(slots) == 1  # Redis Cluster hash tag: the batch move is one single-slot script
 
 
 def test_flush_crash_after_move_is_recovered_by_the_next_flush(feed, conversations):
     feed(6)
-    flush.snapshot_move(flush_id="crashed", limit=100)  # worker killed here
+    crashed = move_all("crashed")  # worker killed here
     assert_exactly_once(conversations)  # readers count the unapplied snapshot
 
     feed(3)  # new increments go to a fresh pending hash
     flush.error_counts_flush()
 
     assert aggregate_counts() == row_counts()
-    assert FlushLedger.objects.filter(flush_id="crashed").exists()
+    assert FlushLedger.objects.filter(flush_id__in=crashed).count() == len(crashed) > 0
     assert redis_is_empty()
 
 
 def test_flush_crash_after_read_before_apply_is_recovered(feed, conversations):
     feed(6)
-    flush.snapshot_move(flush_id="crashed", limit=100)
-    flush.snapshot_read(flush_id="crashed")  # killed before the transaction
+    for crashed in move_all("crashed"):
+        flush.snapshot_read(flush_id=crashed)  # killed before the transaction
 
     flush.error_counts_flush()
 
@@ -105,8 +113,8 @@ def test_flush_crash_after_read_before_apply_is_recovered(feed, conversations):
 
 def test_flush_crash_after_commit_before_delete_does_not_double_count(feed, conversations):
     feed(6)
-    flush.snapshot_move(flush_id="crashed", limit=100)
-    flush.snapshot_apply(flush_id="crashed", tallies=flush.snapshot_read(flush_id="crashed"))
+    for crashed in move_all("crashed"):
+        flush.snapshot_apply(flush_id=crashed, tallies=flush.snapshot_read(flush_id=crashed))
     # killed before snapshot_delete: the snapshot is still in Redis but already in the ledger
     assert_exactly_once(conversations)
 
@@ -118,10 +126,11 @@ def test_flush_crash_after_commit_before_delete_does_not_double_count(feed, conv
 
 def test_flush_crash_during_delete_is_finished_by_the_next_flush(feed, conversations):
     feed(6)
-    flush.snapshot_move(flush_id="crashed", limit=100)
-    flush.snapshot_apply(flush_id="crashed", tallies=flush.snapshot_read(flush_id="crashed"))
+    for crashed in move_all("crashed"):
+        flush.snapshot_apply(flush_id=crashed, tallies=flush.snapshot_read(flush_id=crashed))
     one = str(conversations[0].learner_id)
-    counters.client().delete(counters.snapshot_key(one, "crashed"))  # half of the delete ran
+    crashed = flush.new_flush_id(counters.learner_shard(one), "crashed")
+    counters.client().delete(counters.snapshot_key(one, crashed))  # half of the delete ran
 
     flush.error_counts_flush()
 
@@ -131,13 +140,12 @@ def test_flush_crash_during_delete_is_finished_by_the_next_flush(feed, conversat
 
 def test_snapshot_apply_twice_is_a_no_op(feed):
     feed(6)
-    flush.snapshot_move(flush_id="f1", limit=100)
-    tallies = flush.snapshot_read(flush_id="f1")
+    tallies = {fid: flush.snapshot_read(flush_id=fid) for fid in move_all("f1")}
 
-    first = flush.snapshot_apply(flush_id="f1", tallies=tallies)
-    second = flush.snapshot_apply(flush_id="f1", tallies=tallies)
+    first = {flush.snapshot_apply(flush_id=fid, tallies=t) for fid, t in tallies.items()}
+    second = {flush.snapshot_apply(flush_id=fid, tallies=t) for fid, t in tallies.items()}
 
-    assert (first, second) == (True, False)
+    assert (first, second) == ({True}, {False})
     assert aggregate_counts() == row_counts()
 
 
@@ -146,15 +154,15 @@ def test_overlapping_flush_recovers_a_running_flush_snapshot_without_double_coun
 ):
     feed(6)
     # Flush A moved its batch aside and is slow; flush B starts, recovers A's snapshot, finishes.
-    flush.snapshot_move(flush_id="A", limit=100)
-    tallies_a = flush.snapshot_read(flush_id="A")
+    tallies_a = {fid: flush.snapshot_read(flush_id=fid) for fid in move_all("A")}
     feed(3)
     flush.error_counts_flush()
     # A resumes: its apply finds its id in the ledger and adds nothing; its delete is harmless.
-    applied = flush.snapshot_apply(flush_id="A", tallies=tallies_a)
-    flush.snapshot_delete(flush_id="A")
+    applied = {flush.snapshot_apply(flush_id=fid, tallies=t) for fid, t in tallies_a.items()}
+    for fid in tallies_a:
+        flush.snapshot_delete(flush_id=fid)
 
-    assert applied is False
+    assert applied == {False}
     assert aggregate_counts() == row_counts()
     assert_exactly_once(conversations)
 
@@ -171,10 +179,13 @@ def test_flush_failing_half_way_rolls_back_and_is_retried_later(feed, conversati
     with pytest.raises(IntegrityError):
         flush.error_counts_flush()
 
-    assert not ErrorCount.objects.exists()
-    assert not FlushLedger.objects.exists()
+    # The batch (this learner's shard) rolled back whole; batches of other shards may be in.
+    failed = _only_flush_id()
+    assert counters.flush_shard(failed) == counters.learner_shard(learner)
+    assert not ErrorCount.objects.filter(learner_id=learner).exists()
+    assert not FlushLedger.objects.filter(flush_id=failed).exists()
     assert_exactly_once(conversations[1:])  # nothing lost while the snapshot waits
-    snapshot = counters.snapshot_key(learner, _only_flush_id())
+    snapshot = counters.snapshot_key(learner, failed)
     counters.client().hdel(snapshot, f"{sub('Grammar', 'Article')}:{day}")  # an operator fixes it
     flush.error_counts_flush()
     assert aggregate_counts() == row_counts()
@@ -182,7 +193,7 @@ def test_flush_failing_half_way_rolls_back_and_is_retried_later(feed, conversati
 
 
 def _only_flush_id() -> str:
-    (flush_id,) = counters.client().zrange(counters.REGISTRY, 0, -1)
+    (flush_id,) = registered()
     return flush_id
 
 
@@ -257,7 +268,7 @@ def test_rebuild_discards_pending_and_snapshots_and_matches_rows(
     feed(6)
     flush.error_counts_flush()
     feed(3)
-    flush.snapshot_move(flush_id="stuck", limit=100)
+    move_all("stuck")
     feed(3)
     with redis_down():
         ingest(django_capture_on_commit_callbacks, conversation=conversations[1], labels=LABELS)
@@ -292,7 +303,8 @@ def test_randomized_ingest_flush_crash_mix_converges_exactly_once(
         elif op < 0.75:
             flush.error_counts_flush(batch_size=rng.randint(1, 4))
         elif op < 0.85:
-            _crash_somewhere(rng, f"crash{step}")
+            shard = counters.learner_shard(str(conversation.learner_id))
+            _crash_somewhere(rng, flush.new_flush_id(shard, f"crash{step}"))
         elif op < 0.9:
             flush.uncounted_fold(settle_seconds=0)
         elif op < 0.93:

@@ -5,7 +5,7 @@ import pytest
 
 from tutor import counters, flush, selectors
 from tutor.tests.factories import ConversationFactory
-from tutor.tests.helpers import ALL_TIME, ingest, realtime, rows_by_subcategory
+from tutor.tests.helpers import ALL_TIME, ingest, move_all, realtime, rows_by_subcategory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,10 @@ def test_error_counts_adds_aggregates_pending_and_unapplied_snapshots_once(
     ingest(django_capture_on_commit_callbacks, conversation=conversation, labels=labels)
     flush.error_counts_flush()  # 1 in aggregates
     ingest(django_capture_on_commit_callbacks, conversation=conversation, labels=labels)
-    flush.snapshot_move(flush_id="s1", limit=10)  # 1 in an unapplied snapshot
+    move_all("s1", limit=10)  # 1 in an unapplied snapshot
     ingest(django_capture_on_commit_callbacks, conversation=conversation, labels=labels)
-    flush.snapshot_move(flush_id="s2", limit=10)
-    flush.snapshot_apply(flush_id="s2", tallies=flush.snapshot_read(flush_id="s2"))  # applied
+    (s2,) = move_all("s2", limit=10)
+    flush.snapshot_apply(flush_id=s2, tallies=flush.snapshot_read(flush_id=s2))  # applied
     ingest(django_capture_on_commit_callbacks, conversation=conversation, labels=labels)  # pending
 
     assert realtime(conversation.learner_id) == {sub("Grammar", "Tense"): 4}
@@ -81,10 +81,10 @@ def test_learner_state_read_returns_pending_and_snapshots(tax, django_capture_on
     ingest(
         django_capture_on_commit_callbacks, conversation=conversation, labels=[("Grammar", "Tense")]
     )
-    flush.snapshot_move(flush_id="s1", limit=10)
+    (s1,) = move_all("s1", limit=10)
 
     state = counters.learner_state_read(learner_id=str(conversation.learner_id))
 
-    assert set(state.snapshots) == {"s1"}
+    assert set(state.snapshots) == {s1}
     assert not state.pending.counts
     assert state.gen == "1"

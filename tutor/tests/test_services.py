@@ -60,7 +60,8 @@ def test_utterance_create_stores_errors_and_counts_them_in_redis_after_commit(
     day = utterance.created_at.strftime("%Y%m%d")
     assert pending[f"{sub('Grammar', 'Subject_Verb_Agreement')}:{day}"] == "1"
     assert pending[f"{sub('Vocabulary', 'Wrong_Word')}:{day}"] == "1"
-    assert counters.client().sismember(counters.DIRTY, str(conversation.learner_id))
+    learner = str(conversation.learner_id)
+    assert counters.client().sismember(counters.dirty_key(counters.learner_shard(learner)), learner)
 
 
 def test_utterance_create_increments_only_after_commit(
