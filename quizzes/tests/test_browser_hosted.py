@@ -1,8 +1,12 @@
 """A hosted game in real Chromium: the host's screen and three players, two questions.
 
-Also writes the README's screenshots (docs/screenshots/*.png) from the screens it drives.
+With UPDATE_SCREENSHOTS=1 it also rewrites the README's screenshots (docs/screenshots/*.png)
+from the screens it drives; otherwise they go to a temporary folder, so a test run leaves the
+checkout as it was.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,11 @@ from quizzes.tests.test_browser import CHROMIUM_ARGS, chromium_path, live_url  #
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "lingua-screenshots"
+)
 PLAYERS = ["alice", "bob", "chloe"]
 
 
