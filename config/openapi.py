@@ -1,4 +1,6 @@
-"""Error responses in the OpenAPI schema, in the project's one error shape (config/errors.py).
+"""Error responses and links in the OpenAPI schema.
+
+Errors are documented in the project's one error shape (config/errors.py).
 
 drf-standardized-errors documents errors by itself only for its own exception handler, and with
 fixed code enums ("permission_denied"), while ours (`role_required`, `quiz_not_found`, ...) are
@@ -8,11 +10,20 @@ open-ended. So views list the statuses they answer with:
 
 413 (body too large, checked before any view) and 503 (database or Redis down) can come from
 every endpoint, so they are always added.
+
+Links (OpenAPI 3 `links`) say which value of a response feeds which later call: the user id
+that `POST /api/users` returns is the `{user_id}` of `GET /api/users/{user_id}`. Clients read
+them as documentation; stateful fuzzers (config/tests/test_fuzz.py) follow them to chain real
+ids instead of guessing. They live in one table here, added by a postprocessing hook, so views
+stay as they are.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_filters import FilterSet
+from drf_spectacular.drainage import warn
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_standardized_errors.openapi_serializers import (
     ClientErrorEnum,
@@ -78,3 +89,149 @@ def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParame
         OpenApiParameter(name, str, description=str(spec.extra.get("help_text", "")))
         for name, spec in filterset_class.base_filters.items()
     ]
+
+
+def _link(operation_id: str, description: str, **parameters: str) -> dict[str, Any]:
+    """A link to `operation_id`; `parameters` are `name=expression`, `requestBody` a dict."""
+    body = parameters.pop("requestBody", None)
+    link: dict[str, Any] = {"operationId": operation_id, "description": description}
+    if parameters:
+        link["parameters"] = parameters
+    if body is not None:
+        link["requestBody"] = body
+    return link
+
+
+_USER_ID = "$response.body#/user_id"
+_PARTICIPANT = {"header.Authorization": "Bearer {$response.body#/token}"}
+_QUIZ_CODE = {"code": "$response.body#/code"}
+_DIALOG = {"customerId": "$response.body#/customerId", "dialogId": "$response.body#/dialogId"}
+
+# (operationId, status) -> {link name: link}. Expressions: OpenAPI runtime expressions.
+LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
+    ("users_create", "201"): {
+        "GetUser": _link("users_retrieve", "The new user.", user_id="$response.body#/id"),
+        "StartConversation": _link(
+            "api_conversations_create",
+            "A conversation of the new user.",
+            requestBody={"user_id": "$response.body#/id"},
+        ),
+        "RecordError": _link(
+            "api_errors_create",
+            "An error of the new user.",
+            requestBody={"user_id": "$response.body#/id"},
+        ),
+        "Recommend": _link(
+            "generate_exercise", "Exercises for the new user.", user_id="$response.body#/id"
+        ),
+    },
+    ("api_conversations_create", "201"): {
+        "AddUtterance": _link(
+            "api_utterances_create",
+            "An utterance in the new conversation.",
+            requestBody={"conversation_id": "$response.body#/id"},
+        ),
+    },
+    ("api_utterances_create", "201"): {
+        "AddErrors": _link(
+            "api_utterances_errors_create",
+            "More errors of the new utterance.",
+            utterance_id="$response.body#/id",
+        ),
+        "RecordError": _link(
+            "api_errors_create",
+            "An error tied to the new utterance.",
+            requestBody={"user_id": _USER_ID, "utterance_id": "$response.body#/id"},
+        ),
+        "Recommend": _link("generate_exercise", "Exercises for its learner.", user_id=_USER_ID),
+    },
+    ("api_errors_create", "201"): {
+        "Recommend": _link("generate_exercise", "Exercises for its learner.", user_id=_USER_ID),
+        "GetUser": _link("users_retrieve", "Its learner.", user_id=_USER_ID),
+    },
+    ("dialog_create", "201"): {
+        "Consent": _link(
+            "consent_record", "Grant or revoke it.", dialogId="$response.body#/dialogId"
+        ),
+        "GetDialog": _link("dialog_retrieve", "Read it (404 until consented).", **_DIALOG),
+        "DeleteDialog": _link("dialog_delete", "Erase it.", **_DIALOG),
+        "DeleteCustomer": _link(
+            "customer_dialogs_delete",
+            "Erase its customer's dialogs.",
+            customerId="$response.body#/customerId",
+        ),
+    },
+    ("consent_record", "200"): {
+        "GetDialog": _link("dialog_retrieve", "Read it once consented.", **_DIALOG),
+        "ListCustomer": _link(
+            "dialog_list",
+            "Its customer's consented dialogs.",
+            **{"query.customerId": "$response.body#/customerId"},
+        ),
+    },
+    ("api_quizzes_create", "201"): {
+        "GetQuiz": _link("api_quizzes_retrieve", "The new quiz.", **_QUIZ_CODE),
+        "UpdateQuiz": _link("api_quizzes_partial_update", "Edit or open it.", **_QUIZ_CODE),
+        "DeleteQuiz": _link("api_quizzes_destroy", "Delete it.", **_QUIZ_CODE),
+        "Join": _link("quizzes_join", "Join it (409 until open).", **_QUIZ_CODE),
+    },
+    ("api_quizzes_partial_update", "200"): {
+        "Join": _link("quizzes_join", "Join it once open.", **_QUIZ_CODE),
+        "Leaderboard": _link("quizzes_leaderboard", "Its leaderboard.", **_QUIZ_CODE),
+    },
+    ("quizzes_join", "201"): {
+        "Next": _link(
+            "quizzes_next", "The first question.", code="$request.path.code", **_PARTICIPANT
+        ),
+        "Answer": _link(
+            "quizzes_answer",
+            "Answer question 1 (409 until `next` served it).",
+            code="$request.path.code",
+            requestBody={
+                "question_id": "$response.body#/quiz/questions/0/id",
+                "choice_id": "$response.body#/quiz/questions/0/choices/0/id",
+            },
+            **_PARTICIPANT,
+        ),
+        "Leaderboard": _link(
+            "quizzes_leaderboard", "With `me`.", code="$request.path.code", **_PARTICIPANT
+        ),
+    },
+    ("quizzes_next", "200"): {
+        "Answer": _link(
+            "quizzes_answer",
+            "Answer the served question.",
+            code="$request.path.code",
+            requestBody={
+                "question_id": "$response.body#/id",
+                "choice_id": "$response.body#/choices/0/id",
+            },
+        ),
+    },
+    ("quizzes_answer", "201"): {
+        "Next": _link("quizzes_next", "The next question.", code="$request.path.code"),
+        "Leaderboard": _link("quizzes_leaderboard", "The new ranks.", code="$request.path.code"),
+    },
+}
+
+
+def postprocess_schema_links(result: dict, generator: object, **kwargs: object) -> dict:
+    """drf-spectacular hook: adds LINKS to the responses they start from.
+
+    A link whose operation or status is gone (renamed, removed) is a schema warning, which
+    `manage.py spectacular --fail-on-warn` in `make test` turns into a failure.
+    """
+    operations = {
+        operation["operationId"]: operation
+        for path in result.get("paths", {}).values()
+        for operation in path.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    for (source, status), links in LINKS.items():
+        response = operations.get(source, {}).get("responses", {}).get(status)
+        missing = sorted({link["operationId"] for link in links.values()} - operations.keys())
+        if response is None or missing:
+            warn(f"OpenAPI links from {source} {status}: no such response or operations {missing}")
+            continue
+        response.setdefault("links", {}).update(links)
+    return result

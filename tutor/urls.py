@@ -1,15 +1,16 @@
+from config import converters  # noqa: F401 (registers `any_uuid`)
 from config.api import optional_slash
 from tutor import views
 
 urlpatterns = [
     *optional_slash("api/users", views.UserCreateView.as_view(), "tutor-users"),
-    *optional_slash("api/users/<uuid:user_id>", views.UserDetailView.as_view(), "tutor-user"),
+    *optional_slash("api/users/<any_uuid:user_id>", views.UserDetailView.as_view(), "tutor-user"),
     *optional_slash(
         "api/conversations", views.ConversationCreateView.as_view(), "tutor-conversations"
     ),
     *optional_slash("api/utterances", views.UtteranceCreateView.as_view(), "tutor-utterances"),
     *optional_slash(
-        "api/utterances/<uuid:utterance_id>/errors",
+        "api/utterances/<any_uuid:utterance_id>/errors",
         views.UtteranceErrorsAddView.as_view(),
         "tutor-utterance-errors",
     ),

@@ -1,0 +1,178 @@
+"""Hostile path parameters: every route with one gets NUL, `%00`, odd unicode, broken UTF-8 and
+over-long values in each of its parameters, and answers with a 4xx, never a 500.
+
+API routes answer in the error shape: an id the body rules refuse (dialogs) is a 400 naming the
+parameter, a value that cannot be a UUID or a quiz code matches no route (404). UUIDs are taken
+in any case, as bodies take them, and reach the view lower-cased.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.urls import get_resolver, reverse
+
+from config.testing import assert_error
+from config.tests.conftest import World
+from config.tests.test_access import UNLISTED_PREFIXES, Row, _routes, _schema_style, body_for
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = {
+    "nul": "a\x00b",
+    "percent_nul": "a%00b",
+    "only_nul": "%00",
+    "control": "a%01%1Fb",
+    "unicode": "d\u202e\U0001f600\u00fc\u0130",
+    "broken_utf8": "a%FF%FEb",
+    "spaces_quotes": "a b'\"<>",
+    "long": "a" * 5000,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as the OpenAPI schema spells it
+    actor: str  # one who passes the permission check, so the parameter itself is judged
+    bad: int  # status for a hostile parameter
+    named: bool = False  # the 400 names the parameter (`attr`)
+    json: bool = True  # answers in the API's error shape
+    params: dict[str, str] = field(default_factory=dict)  # real values other than the world's
+
+
+ROUTES = [
+    Route("GET", "/api/users/{user_id}", "analyst", 404),
+    Route("POST", "/api/utterances/{utterance_id}/errors", "ingest", 404),
+    Route("POST", "/data/{customerId}/{dialogId}", "ingest", 400, True, params={"dialogId": "d-2"}),
+    Route("GET", "/data/{customerId}/{dialogId}", "analyst", 400, named=True),
+    Route("DELETE", "/data/{customerId}/{dialogId}", "ingest", 400, named=True),
+    Route("DELETE", "/data/{customerId}", "ingest", 400, named=True),
+    Route("POST", "/consents/{dialogId}", "ingest", 400, named=True),
+    Route("GET", "/api/quizzes/{code}", "staff", 404),
+    Route("PATCH", "/api/quizzes/{code}", "staff", 404),
+    Route("DELETE", "/api/quizzes/{code}", "staff", 404),
+    Route("POST", "/api/quizzes/{code}/join", "anonymous", 404),
+    Route("GET", "/api/quizzes/{code}/next", "participant", 404),
+    Route("POST", "/api/quizzes/{code}/answers", "participant", 404),
+    Route("GET", "/api/quizzes/{code}/leaderboard", "anonymous", 404),
+    Route("GET", "/quizzes/{code}/", "anonymous", 404, json=False),
+    Route("GET", "/quizzes/{code}/board", "anonymous", 404, json=False),
+]
+CASES = [
+    pytest.param(route, name, id=f"{route.method} {route.path} {name}")
+    for route in ROUTES
+    for name in re.findall(r"{(\w+)}", route.path)
+]
+
+
+def _real_params(world: World) -> dict[str, str]:
+    return {
+        "user_id": str(world.learner.id),
+        "utterance_id": str(world.utterance.id),
+        "customerId": world.dialog.customer_id,
+        "dialogId": world.dialog.dialog_id,
+        "code": world.quiz.code,
+    }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _call(world: World, route: Route, **params: str):
+    """One request in a savepoint rolled back afterwards, with the body a valid call would send."""
+    body = body_for(Row(route.method, route.path, ()), world)
+    kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+    url = route.path.format(**{**_real_params(world), **route.params, **params})
+    try:
+        with transaction.atomic():
+            response = world.client(route.actor).generic(route.method, url, **kwargs)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return response
+
+
+def _as_expected(response, route: Route, name: str) -> bool:
+    if response.status_code != route.bad:
+        return False
+    if not route.json:
+        return True
+    assert_error(response, status=route.bad, attr=name if route.named else None)
+    return True
+
+
+@pytest.mark.parametrize(("route", "name"), CASES)
+def test_hostile_path_parameter_is_a_4xx(world, route, name):
+    responses = {label: _call(world, route, **{name: value}) for label, value in HOSTILE.items()}
+
+    unexpected = {
+        label: (response.status_code, response.content[:200])
+        for label, response in responses.items()
+        if not _as_expected(response, route, name)
+    }
+    assert unexpected == {}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.path}" for r in ROUTES])
+def test_real_path_parameters_pass(world, route):
+    response = _call(world, route)
+
+    assert response.status_code < 300, response.content[:300]
+
+
+def test_routes_list_every_route_with_a_path_parameter():
+    routes = {
+        _schema_style(route)
+        for route in _routes(get_resolver().url_patterns)
+        if "<" in route and not route.startswith(UNLISTED_PREFIXES)
+    }
+
+    assert routes == {route.path.rstrip("/") for route in ROUTES}
+
+
+@pytest.mark.parametrize("spelling", [str.upper, lambda s: s.replace("-", "").upper()])
+def test_user_uuid_in_any_case_is_the_same_user(world, spelling):
+    response = world.client("analyst").get(f"/api/users/{spelling(str(world.learner.id))}")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(world.learner.id)
+
+
+def test_utterance_uuid_in_upper_case_adds_errors(world):
+    url = f"/api/utterances/{str(world.utterance.id).upper()}/errors"
+    body = {"errors": [{"errorCategory": "Grammar", "errorSubCategory": "Tense"}]}
+
+    response = world.client("ingest").post(url, body, format="json")
+
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["utterance_id"] == str(world.utterance.id)
+
+
+def test_uuid_converter_reverses_to_lower_case(world):
+    url = reverse("tutor-user", kwargs={"user_id": str(world.learner.id).upper()})
+
+    assert url == f"/api/users/{world.learner.id}"
+
+
+def test_admin_object_pages_refuse_hostile_ids(world, admin_client):
+    """Django's admin takes `<path:object_id>`: a NUL or junk id is "not found", never a 500."""
+    routes = [
+        route
+        for route in _routes(get_resolver().url_patterns)
+        if route.startswith("admin/") and route.count("<") == 1 and "<path:object_id>" in route
+    ]
+    assert len(routes) > 10
+
+    statuses = {
+        (route, label): admin_client.get("/" + route.replace("<path:object_id>", value)).status_code
+        for route in routes
+        for label, value in HOSTILE.items()
+    }
+
+    assert {key: status for key, status in statuses.items() if status >= 500} == {}
