@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from quizzes import selectors, services
 from quizzes.models import Participant
 
 
+@dataclass(frozen=True)
+class ParticipantCredentials:
+    """`request.auth` for a participant: who it is, and the token it proved that with (join
+    hands the same token back on resume, so no view re-reads the header)."""
+
+    participant: Participant
+    token: str
+
+
 class ParticipantTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <participant token>` -> (AnonymousUser, Participant).
+    """`Authorization: Bearer <participant token>` -> (AnonymousUser, ParticipantCredentials).
 
     No header: None (the permission then answers 401 with a Bearer challenge). A token we don't
     know: 401. One query (participant + quiz), by the unique hash of the token.
@@ -20,7 +32,7 @@ class ParticipantTokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[AnonymousUser, Participant] | None:
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, ParticipantCredentials] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -33,14 +45,26 @@ class ParticipantTokenAuthentication(authentication.BaseAuthentication):
         participant = selectors.participant_by_token_hash(token_hash=services.token_hash(token))
         if participant is None:
             raise exceptions.AuthenticationFailed("Unknown participant token.")
-        return AnonymousUser(), participant
+        return AnonymousUser(), ParticipantCredentials(participant=participant, token=token)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="quiz participant"'
 
 
+def request_credentials(request: Request) -> ParticipantCredentials | None:
+    return request.auth if isinstance(request.auth, ParticipantCredentials) else None
+
+
 def request_participant(request: Request) -> Participant | None:
-    return request.auth if isinstance(request.auth, Participant) else None
+    credentials = request_credentials(request)
+    return None if credentials is None else credentials.participant
+
+
+def quiz_participant(request: Request) -> Participant:
+    """The participant of a view behind IsQuizParticipant, which refused requests without one."""
+    participant = request_participant(request)
+    assert participant is not None, "quiz_participant() needs the IsQuizParticipant permission"
+    return participant
 
 
 class IsQuizParticipant(permissions.BasePermission):
@@ -49,11 +73,11 @@ class IsQuizParticipant(permissions.BasePermission):
     message = "This participant token belongs to another quiz."
     code = "participant_of_other_quiz"
 
-    def has_permission(self, request: Request, view: object) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         participant = request_participant(request)
         if participant is None:
             return False
-        return participant.quiz.code == view.kwargs["code"].upper()
+        return participant.quiz.code == view.kwargs["code"]  # normalised by the converter
 
 
 class ParticipantTokenScheme(OpenApiAuthenticationExtension):

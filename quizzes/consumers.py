@@ -10,25 +10,40 @@ from quizzes import fanout, selectors
 CLOSE_UNKNOWN_QUIZ = 4404
 
 
-class LeaderboardConsumer(AsyncWebsocketConsumer):
+class QuizSocket(AsyncWebsocketConsumer):
+    # No per-socket channel: the quiz's hub is the one channel-layer subscriber per process
+    # (an unknown alias makes channels skip creating and subscribing a channel per socket).
+    channel_layer_alias = "quizzes-sockets-use-the-hub"
+
+    async def refuse(self) -> None:
+        """Close with 4404. Accepted first, so that browsers see the code, not a failed
+        handshake."""
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_QUIZ)
+
+
+class UnknownQuizConsumer(QuizSocket):
+    """The route for a path segment that cannot be a quiz code."""
+
+    async def connect(self) -> None:
+        await self.refuse()
+
+
+class LeaderboardConsumer(QuizSocket):
     """Check the quiz, register with this process's hub for it, send a snapshot.
 
     Messages (JSON, each with a `type`): `leaderboard` (on connect and after score changes,
     at most 10/s), `participant_joined`, `quiz_closed` (with the final leaderboard).
     """
 
-    # No per-socket channel: the quiz's hub is the one channel-layer subscriber per process
-    # (an unknown alias makes channels skip creating and subscribing a channel per socket).
-    channel_layer_alias = "quizzes-sockets-use-the-hub"
     hub = None
 
     async def connect(self) -> None:
-        self.code = self.scope["url_route"]["kwargs"]["code"].upper()
-        # Accept first so that browsers see the 4404 close code, not a failed handshake.
-        await self.accept()
+        self.code = self.scope["url_route"]["kwargs"]["code"]  # normalised by the converter
         if not await database_sync_to_async(selectors.quiz_exists)(code=self.code):
-            await self.close(code=CLOSE_UNKNOWN_QUIZ)
+            await self.refuse()
             return
+        await self.accept()
         self.hub = await fanout.attach(self.code, self)
         await self.hub.snapshot(self)
 

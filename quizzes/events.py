@@ -7,6 +7,8 @@ from Redis itself, so a burst of 50 answers costs 50 small publishes, not 50 x N
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -27,7 +29,8 @@ def quiz_group(code: str) -> str:
 def _pubsub_channel(group: str) -> str:
     # RedisPubSubChannelLayer's own naming for a group's pub/sub channel (channels_redis 4.x,
     # `_get_group_channel_name`); test_consumers checks that a real consumer receives these.
-    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    layer_settings = cast(dict[str, Any], settings.CHANNEL_LAYERS["default"])
+    prefix = layer_settings.get("CONFIG", {}).get("prefix", "asgi")
     return f"{prefix}__group__{group}"
 
 

@@ -18,7 +18,8 @@ import contextlib
 import json
 import logging
 import weakref
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -74,7 +75,7 @@ class QuizHub:
             # Cancelling the receive above unsubscribed the channel; this drops the group.
             await get_channel_layer().group_discard(events.quiz_group(self.code), self.channel)
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

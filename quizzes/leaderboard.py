@@ -16,7 +16,7 @@ on the next read.
 from __future__ import annotations
 
 import asyncio
-import time
+import contextlib
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,8 @@ from datetime import datetime
 from django.conf import settings
 from redis import asyncio as aioredis
 from redis.client import Pipeline
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from config import redis as app_redis
 
@@ -34,6 +36,7 @@ TIE_BITS = 36
 TIE_MAX = 2**TIE_BITS - 1
 MAX_SCORE = 2 ** (53 - TIE_BITS) - 1
 REBUILD_LOCK_MS = 5000
+REBUILD_WAIT_S = 1.0  # then rebuild anyway: the max-merge makes a second rebuild harmless
 
 _STORE = """
 local n = 0
@@ -115,13 +118,26 @@ def rebuild(*, code: str, epoch: datetime, rows: list[Row]) -> None:
     pipe.execute()
 
 
-def rebuild_lock(*, code: str) -> bool:
-    """True if this caller should rebuild; others wait for it (see `selectors`)."""
-    return bool(app_redis.client().set(keys(code)[2], "1", nx=True, px=REBUILD_LOCK_MS))
+def rebuild_lock(*, code: str) -> Lock:
+    """The lock one process rebuilds a lost board under; others block on it for up to
+    REBUILD_WAIT_S (see `selectors.leaderboard_rebuild`). redis-py's Lock stores a random token
+    and releases only its own, so a rebuild that outlived the timeout never frees another's."""
+    return app_redis.client().lock(
+        keys(code)[2],
+        timeout=REBUILD_LOCK_MS / 1000,
+        blocking_timeout=REBUILD_WAIT_S,
+        sleep=0.02,
+    )
 
 
-def rebuild_unlock(*, code: str) -> None:
-    app_redis.client().delete(keys(code)[2])
+def rebuild_unlock(lock: Lock) -> None:
+    # Expired mid-rebuild (and maybe taken by another process): nothing of ours to free.
+    with contextlib.suppress(LockError):
+        lock.release()
+
+
+def is_built(*, code: str) -> bool:
+    return bool(app_redis.client().hexists(keys(code)[1], "_built"))
 
 
 def read(*, code: str, limit: int, me_encoded: int | None = None) -> dict | None:
@@ -175,15 +191,6 @@ def _parse(result: list | None) -> dict | None:
         "entries": entries,
         "me_rank": None if above == -1 else int(above) + 1,
     }
-
-
-def wait_built(*, code: str, timeout: float = 1.0) -> None:
-    """Another process holds the rebuild lock: give it a moment before rebuilding ourselves."""
-    deadline = time.monotonic() + timeout
-    meta = keys(code)[1]
-    client = app_redis.client()
-    while time.monotonic() < deadline and not client.hexists(meta, "_built"):
-        time.sleep(0.02)
 
 
 def drop(*, code: str) -> None:

@@ -6,14 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from config.api import websocket_url
-from quizzes.models import Quiz
+from quizzes import selectors
 
 
 def _page(request: HttpRequest, code: str, template: str) -> HttpResponse:
-    code = code.upper()
-    quiz = Quiz.objects.filter(code=code).only("code", "title", "description", "status").first()
+    quiz = selectors.quiz_for_page(code=code)
     if quiz is None:
-        return render(request, "quizzes/not_found.html", {"code": code}, status=404)
+        return quiz_not_found(request, code=code)
     context = {"quiz": quiz, "ws_url": websocket_url(request, f"/ws/quizzes/{code}/")}
     return render(request, template, context)
 
@@ -24,3 +23,12 @@ def quiz_play(request: HttpRequest, code: str) -> HttpResponse:
 
 def quiz_board(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, code, "quizzes/board.html")
+
+
+def quiz_not_found(request: HttpRequest, code: str) -> HttpResponse:
+    return render(request, "quizzes/not_found.html", {"code": code}, status=404)
+
+
+def quiz_code_invalid(request: HttpRequest, code: str) -> HttpResponse:
+    """The route for a segment that cannot be a code: the same page, without echoing it."""
+    return quiz_not_found(request, code="")

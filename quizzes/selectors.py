@@ -13,12 +13,20 @@ def quiz_exists(*, code: str) -> bool:
     return Quiz.objects.filter(code=code).exists()
 
 
-def quiz_get(*, code: str) -> Quiz:
-    """404 (not 403) for an unknown code: codes are the only way in."""
-    quiz = Quiz.objects.filter(code=code).first()
+def quiz_found(quiz: Quiz | None, *, code: str) -> Quiz:
+    """`quiz`, or the 404 `quiz_not_found` (not 403): codes are the only way in."""
     if quiz is None:
         raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
     return quiz
+
+
+def quiz_get(*, code: str) -> Quiz:
+    return quiz_found(Quiz.objects.filter(code=code).first(), code=code)
+
+
+def quiz_for_page(*, code: str) -> Quiz | None:
+    """What the player and board pages show; None renders their not-found page."""
+    return Quiz.objects.filter(code=code).only("code", "title", "description", "status").first()
 
 
 def quizzes_list() -> QuerySet[Quiz]:
@@ -42,9 +50,7 @@ def quiz_with_questions(*, code: str) -> Quiz:
         .filter(code=code)
         .first()
     )
-    if quiz is None:
-        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
-    return quiz
+    return quiz_found(quiz, code=code)
 
 
 def participant_by_token_hash(*, token_hash: str) -> Participant | None:
@@ -59,17 +65,20 @@ def _rows(quiz: Quiz) -> list[leaderboard.Row]:
 
 
 def leaderboard_rebuild(*, code: str, quiz: Quiz | None = None) -> None:
-    """Refill a lost board from Postgres. A short lock keeps a reconnect storm to one rebuild;
-    the rebuild is a max-merge, so running it twice (lock expired, waiter gave up) is harmless."""
+    """Refill a lost board from Postgres. A short lock keeps a reconnect storm to one rebuild:
+    the others wait for it and find the board built. The rebuild is a max-merge, so running it
+    twice (lock expired, a waiter gave up) is harmless."""
     quiz = quiz or Quiz.objects.filter(code=code).first()
     if quiz is None:
         return
-    if not leaderboard.rebuild_lock(code=code):
-        leaderboard.wait_built(code=code)
+    lock = leaderboard.rebuild_lock(code=code)
+    acquired = lock.acquire()
     try:
-        leaderboard.rebuild(code=code, epoch=quiz.created_at, rows=_rows(quiz))
+        if not (acquired and leaderboard.is_built(code=code)):
+            leaderboard.rebuild(code=code, epoch=quiz.created_at, rows=_rows(quiz))
     finally:
-        leaderboard.rebuild_unlock(code=code)
+        if acquired:
+            leaderboard.rebuild_unlock(lock)
 
 
 def leaderboard_read(

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from config import redis as app_redis
 from config.errors import ApplicationError
-from quizzes import events, leaderboard, metrics
+from quizzes import events, leaderboard, metrics, selectors
 from quizzes.models import (
     Answer,
     Choice,
@@ -29,7 +29,7 @@ from quizzes.models import (
 
 Status = Quiz.Status
 # The only moves a quiz makes; anything else is a 409 naming `status`.
-TRANSITIONS = {Status.DRAFT: Status.OPEN, Status.OPEN: Status.CLOSED}
+TRANSITIONS: dict[str, str] = {Status.DRAFT: Status.OPEN, Status.OPEN: Status.CLOSED}
 
 
 def token_hash(token: str) -> str:
@@ -59,9 +59,7 @@ def _questions_create(*, quiz: Quiz, questions: list[dict]) -> None:
 
 
 @transaction.atomic
-def quiz_create(
-    *, author: AbstractBaseUser, title: str, description: str, questions: list[dict]
-) -> Quiz:
+def quiz_create(*, author: User, title: str, description: str, questions: list[dict]) -> Quiz:
     """Creates a draft quiz with its questions and choices (already validated by the caller)."""
     for attempt in range(5):
         try:
@@ -78,10 +76,9 @@ def quiz_create(
 
 
 def _quiz_locked(code: str) -> Quiz:
-    quiz = Quiz.objects.select_for_update().filter(code=code).first()
-    if quiz is None:
-        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
-    return quiz
+    return selectors.quiz_found(
+        Quiz.objects.select_for_update().filter(code=code).first(), code=code
+    )
 
 
 @transaction.atomic
@@ -177,9 +174,7 @@ def _board_store_and_signal(*, quiz: Quiz, row: leaderboard.Row, joined: bool) -
 
 def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
     """Returns the new participant and its bearer token, which is never stored or shown again."""
-    quiz = Quiz.objects.filter(code=code).first()
-    if quiz is None:
-        raise ApplicationError("quiz_not_found", f"No quiz with code {code}.", status=404)
+    quiz = selectors.quiz_get(code=code)
     if quiz.status != Status.OPEN:
         raise ApplicationError(
             "quiz_not_open", f"This quiz is {quiz.status}, not open.", status=409
@@ -210,11 +205,47 @@ def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
 
 
 @dataclass(frozen=True)
+class Entry:
+    participant: Participant
+    token: str
+    created: bool
+
+
+def participant_enter(
+    *, code: str, nickname: str | None, resuming: Participant | None, token: str | None
+) -> Entry:
+    """Join with a nickname, or resume as `resuming` (the holder of `token`).
+
+    Resuming keeps the participant and score and ignores the nickname; a token of another quiz
+    is a 403, so a player never silently joins a second quiz under an old identity.
+    """
+    if resuming is not None and token is not None:
+        if resuming.quiz.code != code:
+            raise ApplicationError(
+                "participant_of_other_quiz",
+                "This participant token belongs to another quiz.",
+                status=403,
+            )
+        return Entry(participant=resuming, token=token, created=False)
+    nickname = (nickname or "").strip()
+    if not nickname:
+        raise ApplicationError("required", "Choose a nickname.", attr="nickname")
+    participant, token = participant_join(code=code, nickname=nickname)
+    return Entry(participant=participant, token=token, created=True)
+
+
+@dataclass(frozen=True)
 class Served:
     question: Question
     served_at: datetime
     number: int
     total: int
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left to answer, by the server's clock (never negative)."""
+        elapsed = (timezone.now() - self.served_at).total_seconds()
+        return max(0.0, self.question.time_limit - elapsed)
 
 
 def question_serve(*, participant: Participant) -> Served | None:
@@ -288,13 +319,7 @@ def _answer_target(*, quiz_id: int, question_id: int, choice_id: int) -> tuple[i
     return question.time_limit, choice.correct
 
 
-@transaction.atomic
-def _answer_record(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
-    quiz = participant.quiz
-    _quiz_must_be_open(_quiz_status_shared(quiz.pk))
-    time_limit, correct = _answer_target(
-        quiz_id=quiz.pk, question_id=question_id, choice_id=choice_id
-    )
+def _served_at(*, participant: Participant, question_id: int) -> datetime:
     served_at = (
         QuestionServe.objects.filter(participant=participant, question_id=question_id)
         .values_list("served_at", flat=True)
@@ -307,15 +332,30 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
             status=409,
             attr="question_id",
         )
+    return served_at
+
+
+def _result(*, correct: bool, late: bool) -> str:
+    if late:
+        return Answer.Result.LATE
+    return Answer.Result.CORRECT if correct else Answer.Result.WRONG
+
+
+@transaction.atomic
+def _answer_record(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
+    quiz = participant.quiz
+    _quiz_must_be_open(_quiz_status_shared(quiz.pk))
+    time_limit, correct = _answer_target(
+        quiz_id=quiz.pk, question_id=question_id, choice_id=choice_id
+    )
+    served_at = _served_at(participant=participant, question_id=question_id)
     # The row lock serializes a participant's answers: no lost or doubled points.
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
     now = timezone.now()
     elapsed = (now - served_at).total_seconds()
     points = answer_points(correct=correct, elapsed=elapsed, time_limit=time_limit)
     late = elapsed > time_limit
-    result = (
-        Answer.Result.LATE if late else (Answer.Result.CORRECT if correct else Answer.Result.WRONG)
-    )
+    result = _result(correct=correct, late=late)
     Answer.objects.create(
         participant=locked,
         question_id=question_id,
@@ -325,14 +365,18 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
         points=points,
         answered_at=now,
     )
-    locked.score += points
-    locked.answered += 1
-    if points:
-        locked.reached_score_at = now
-    locked.save(update_fields=["score", "answered", "reached_score_at"])
+    _score_add(locked, points=points, at=now)
     locked.quiz = quiz
     transaction.on_commit(
         partial(_board_store_and_signal, quiz=quiz, row=_row(locked), joined=False)
     )
     transaction.on_commit(partial(metrics.answers.labels(result=result).inc))
     return AnswerOutcome(correct=correct, late=late, points=points, participant=locked)
+
+
+def _score_add(participant: Participant, *, points: int, at: datetime) -> None:
+    participant.score += points
+    participant.answered += 1
+    if points:  # ties rank by who reached the score first, so only a gain moves the time
+        participant.reached_score_at = at
+    participant.save(update_fields=["score", "answered", "reached_score_at"])

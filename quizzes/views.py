@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from typing import cast
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import HasRole, websocket_url
-from config.errors import ApplicationError
 from config.openapi import error_responses
 from config.throttling import ScopedRedisRateThrottle
 from quizzes import selectors, services
 from quizzes import serializers as s
-from quizzes.auth import IsQuizParticipant, ParticipantTokenAuthentication, request_participant
+from quizzes.auth import (
+    IsQuizParticipant,
+    ParticipantTokenAuthentication,
+    quiz_participant,
+    request_credentials,
+    request_participant,
+)
+from quizzes.filters import QuizListFilter
+from quizzes.models import Quiz
 
 STAFF = [HasRole("staff")]
 PARTICIPANT_AUTH = [ParticipantTokenAuthentication]
@@ -31,15 +43,22 @@ class ParticipantScopedRateThrottle(ScopedRedisRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"participant-{participant.pk}"}
 
 
-class QuizListCreateView(APIView):
+class QuizListCreateView(GenericAPIView):
+    # GenericAPIView for its filter backends: the FilterSet parses `?status=` and documents it.
     permission_classes = STAFF
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = QuizListFilter
+
+    def get_queryset(self) -> QuerySet[Quiz]:
+        return selectors.quizzes_list()
 
     @extend_schema(
-        responses={200: s.StaffQuizListOutput(many=True), **error_responses(401, 403)},
+        responses={200: s.StaffQuizListOutput(many=True), **error_responses(400, 401, 403)},
         operation_id="quizzes_list",
     )
     def get(self, request: Request) -> Response:
-        return Response(s.StaffQuizListOutput(selectors.quizzes_list(), many=True).data)
+        quizzes = self.filter_queryset(self.get_queryset())
+        return Response(s.StaffQuizListOutput(quizzes, many=True).data)
 
     @extend_schema(
         request=s.StaffQuizInput,
@@ -47,7 +66,8 @@ class QuizListCreateView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.StaffQuizInput, request.data)
-        quiz = services.quiz_create(author=request.user, **data)
+        author = cast(User, request.user)  # HasRole admits only signed-in users
+        quiz = services.quiz_create(author=author, **data)
         quiz = selectors.quiz_with_questions(code=quiz.code)
         return Response(s.StaffQuizOutput(quiz).data, status=status.HTTP_201_CREATED)
 
@@ -60,7 +80,7 @@ class QuizDetailView(APIView):
 
     @extend_schema(responses={200: s.StaffQuizOutput, **error_responses(401, 403, 404)})
     def get(self, request: Request, code: str) -> Response:
-        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code)).data)
 
     @extend_schema(
         request=s.StaffQuizPatchInput,
@@ -68,12 +88,12 @@ class QuizDetailView(APIView):
     )
     def patch(self, request: Request, code: str) -> Response:
         data = _valid(s.StaffQuizPatchInput, request.data)
-        services.quiz_update(code=code.upper(), data=data)
-        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code.upper())).data)
+        services.quiz_update(code=code, data=data)
+        return Response(s.StaffQuizOutput(selectors.quiz_with_questions(code=code)).data)
 
     @extend_schema(responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request: Request, code: str) -> Response:
-        services.quiz_delete(code=code.upper())
+        services.quiz_delete(code=code)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -96,33 +116,26 @@ class QuizJoinView(APIView):
         operation_id="quizzes_join",
     )
     def post(self, request: Request, code: str) -> Response:
-        code = code.upper()
-        participant = request_participant(request)
-        if participant is not None:
-            if participant.quiz.code != code:
-                raise ApplicationError(
-                    "participant_of_other_quiz",
-                    "This participant token belongs to another quiz.",
-                    status=403,
-                )
-            token, created = request.META["HTTP_AUTHORIZATION"].split()[1], False
-        else:
-            nickname = _valid(s.JoinInput, request.data).get("nickname", "").strip()
-            if not nickname:
-                raise ApplicationError("required", "Choose a nickname.", attr="nickname")
-            participant, token = services.participant_join(code=code, nickname=nickname)
-            created = True
-        quiz = selectors.quiz_with_questions(code=code)
+        credentials = request_credentials(request)
+        # A resuming participant's body is ignored, so it is not parsed either.
+        data = {} if credentials else _valid(s.JoinInput, request.data)
+        entry = services.participant_enter(
+            code=code,
+            nickname=data.get("nickname"),
+            resuming=credentials.participant if credentials else None,
+            token=credentials.token if credentials else None,
+        )
+        participant = entry.participant
         body = {
             "participant_id": participant.pk,
             "nickname": participant.nickname,
-            "token": token,
+            "token": entry.token,
             "score": participant.score,
             "answered": participant.answered,
-            "quiz": quiz,
+            "quiz": selectors.quiz_with_questions(code=code),
             "websocket_url": websocket_url(request, f"/ws/quizzes/{code}/"),
         }
-        return Response(s.JoinOutput(body).data, status=201 if created else 200)
+        return Response(s.JoinOutput(body).data, status=201 if entry.created else 200)
 
 
 class QuizNextView(APIView):
@@ -140,12 +153,10 @@ class QuizNextView(APIView):
         operation_id="quizzes_next",
     )
     def get(self, request: Request, code: str) -> Response:
-        served = services.question_serve(participant=request.auth)
+        served = services.question_serve(participant=quiz_participant(request))
         if served is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        elapsed = (timezone.now() - served.served_at).total_seconds()
-        remaining = max(0.0, served.question.time_limit - elapsed)
-        return Response(s.NextQuestionOutput({**vars(served), "remaining": remaining}).data)
+        return Response(s.NextQuestionOutput(served).data)
 
 
 class QuizAnswerView(APIView):
@@ -164,7 +175,7 @@ class QuizAnswerView(APIView):
     )
     def post(self, request: Request, code: str) -> Response:
         data = _valid(s.AnswerInput, request.data)
-        outcome = services.answer_submit(participant=request.auth, **data)
+        outcome = services.answer_submit(participant=quiz_participant(request), **data)
         participant = outcome.participant
         body = {
             "correct": outcome.correct,
@@ -190,7 +201,7 @@ class QuizLeaderboardView(APIView):
     )
     def get(self, request: Request, code: str) -> Response:
         limit = _valid(s.LeaderboardQuery, request.query_params)["limit"]
-        quiz = selectors.quiz_get(code=code.upper())
+        quiz = selectors.quiz_get(code=code)
         participant = request_participant(request)
         if participant is not None and participant.quiz_id != quiz.pk:
             participant = None  # a token of another quiz only loses `me`

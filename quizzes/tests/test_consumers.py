@@ -1,5 +1,4 @@
 import asyncio
-import json
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from config import redis as app_redis
 from quizzes import events, fanout, leaderboard, routing, services
 from quizzes.models import QuestionServe
 from quizzes.tests.factories import correct_choice, participant_make, quiz_with_questions
+from quizzes.tests.helpers import receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,15 +32,6 @@ async def connected(code: str) -> WebsocketCommunicator:
     ok, _ = await communicator.connect()
     assert ok
     return communicator
-
-
-async def queued(communicator: WebsocketCommunicator, wait: float = 0.4) -> list[dict]:
-    """Everything received within `wait` seconds (receive_nothing never kills the app)."""
-    await asyncio.sleep(wait)
-    messages = []
-    while not await communicator.receive_nothing(timeout=0.05):
-        messages.append(json.loads(await communicator.receive_from()))
-    return messages
 
 
 @sync_to_async
@@ -104,6 +95,26 @@ async def test_consumer_closes_4404_for_unknown_quiz():
     assert output == {"type": "websocket.close", "code": 4404}
 
 
+@pytest.mark.parametrize("code", ["ZZ0ZZZ", "ZZ%00ZZ", "toolongcode"])
+async def test_consumer_closes_4404_for_a_code_that_cannot_be_a_quiz(code):
+    communicator = WebsocketCommunicator(application, f"/ws/quizzes/{code}/")
+    await communicator.connect()
+
+    output = await communicator.receive_output()
+
+    assert output == {"type": "websocket.close", "code": 4404}
+
+
+async def test_consumer_accepts_a_lower_case_code():
+    quiz = await make_quiz()
+
+    communicator = await connected(quiz.code.lower())
+    snapshot = await communicator.receive_json_from()
+
+    assert (snapshot["type"], snapshot["quiz"]) == ("leaderboard", quiz.code)
+    await communicator.disconnect()
+
+
 async def test_answer_reaches_watchers_as_a_new_leaderboard():
     quiz = await make_quiz()
     ada = await make_player(quiz, "ada")
@@ -129,7 +140,9 @@ async def test_join_sends_participant_joined_then_leaderboard():
     await communicator.receive_json_from()
 
     await sync_to_async(services.participant_join)(code=quiz.code, nickname="Zoe")
-    messages = await queued(communicator)
+    messages = await receive_until(
+        communicator, lambda m: m["type"] == "leaderboard" and m["participants"] == 1
+    )
 
     assert messages[0] == {"type": "participant_joined", "quiz": quiz.code, "nickname": "Zoe"}
     assert messages[-1]["type"] == "leaderboard"
@@ -152,6 +165,10 @@ async def test_close_sends_quiz_closed_with_final_leaderboard():
     await communicator.disconnect()
 
 
+def _shows_score(score: int):
+    return lambda m: m["type"] == "leaderboard" and m["entries"][0]["score"] == score
+
+
 async def test_many_updates_are_coalesced_and_the_latest_state_always_goes_out():
     quiz = await make_quiz()
     sockets = [await connected(quiz.code) for _ in range(2)]
@@ -161,7 +178,7 @@ async def test_many_updates_are_coalesced_and_the_latest_state_always_goes_out()
     for n in range(1, 31):  # 30 score changes in ~150 ms
         await sync_to_async(board_write)(quiz, score=n * 10, answered=n)
         await asyncio.sleep(0.005)
-    received = [await queued(socket, wait=0.5) for socket in sockets]
+    received = [await receive_until(socket, _shows_score(300)) for socket in sockets]
 
     first = received[0]
     assert 1 <= len(first) <= 4  # at most one per 100 ms, not one per change

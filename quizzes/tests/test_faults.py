@@ -8,6 +8,7 @@ HTTP meanwhile, then daphne comes back on the same port.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -125,6 +126,77 @@ def summary(entries: list[dict]) -> list[tuple[str, int, int]]:
     return [(e["nickname"], e["score"], e["answered"]) for e in entries]
 
 
+@contextlib.contextmanager
+def watching(stack: Stack, code: str) -> Iterator[list[Watcher]]:
+    """WATCHERS websocket clients on their own threads, stopped (and joined) on exit."""
+    watchers = [Watcher(f"{stack.ws_url}/ws/quizzes/{code}/", stack.base) for _ in range(WATCHERS)]
+    threads = [threading.Thread(target=w.run, daemon=True) for w in watchers]
+    for thread in threads:
+        thread.start()
+    try:
+        yield watchers
+    finally:
+        for watcher in watchers:
+            watcher.stop.set()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(timeout=10)
+
+
+def open_pages(browser, stack: Stack, code: str):
+    """The player page, joined and live (its first answer given), and the big-screen board."""
+    from playwright.sync_api import expect
+
+    page = browser.new_context().new_page()
+    page.goto(f"{stack.base}/quizzes/{code}/")
+    page.fill("#nickname", "browser")
+    page.click("#join-form button[type=submit]")
+    expect(page.locator("#live")).to_have_text("live")
+    page.evaluate("window.__sameDocument = true")
+    board = browser.new_context().new_page()  # the big screen, watching only
+    board.goto(f"{stack.base}/quizzes/{code}/board")
+    page.click("#q-choices button:has-text('Q1 choice 1')")
+    return page, board
+
+
+def play_while_daphne_is_down(stack: Stack, page, board, players: list[Player]) -> list[int]:
+    """Kill daphne, keep playing over HTTP; the answers' statuses."""
+    from playwright.sync_api import expect
+
+    stack.daphne.kill()  # SIGKILL: every socket drops at once
+
+    expect(page.locator("#live")).to_have_text("reconnecting…")
+    expect(board.locator("#live")).to_have_text("reconnecting…")
+    statuses = []
+    for _ in range(2):  # the quiz goes on over HTTP while nobody is live
+        statuses += [p.answer_next().status_code for p in players]
+    expect(page.locator("#q-text")).to_have_text("Question 2?")
+    page.click("#q-choices button:has-text('Q2 choice 1')")
+    expect(page.locator("#q-feedback")).to_contain_text("Correct!")
+    return statuses
+
+
+def assert_caught_up(pages: tuple, watchers: list[Watcher], expected: list[tuple]) -> None:
+    """Every page and watcher reconnected by itself and shows `expected`."""
+    from playwright.sync_api import expect
+
+    for shown in pages:
+        expect(shown.locator("#live")).to_have_text("live", timeout=30_000)
+        servers.wait_until(
+            lambda p=shown: summary(page_board(p)) == expected,
+            timeout=15,
+            what="the page's fresh snapshot",
+        )
+    assert pages[0].evaluate("window.__sameDocument") is True  # no reload
+    for watcher in watchers:
+        servers.wait_until(
+            lambda w=watcher: (b := w.last_board()) and b[0] >= 2 and summary(b[1]),
+            timeout=15,
+            what="a watcher's fresh snapshot",
+        )
+        assert summary(watcher.last_board()[1]) == expected
+
+
 def test_websocket_server_restart_clients_and_page_reconnect_and_no_answer_is_lost(
     chromium_path,  # noqa: F811 - the fixture imported above; first: skips before any server
     stack,
@@ -133,63 +205,21 @@ def test_websocket_server_restart_clients_and_page_reconnect_and_no_answer_is_lo
 
     quiz = quiz_with_questions(questions=4, time_limit=120)
     players = [Player(stack, quiz.code, f"player{i}") for i in range(PLAYERS)]
-    origin = stack.base
-    watchers = [Watcher(f"{stack.ws_url}/ws/quizzes/{quiz.code}/", origin) for _ in range(WATCHERS)]
-    threads = [threading.Thread(target=w.run, daemon=True) for w in watchers]
-    statuses = []
-    with sync_playwright() as playwright:
+    with watching(stack, quiz.code) as watchers, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            for thread in threads:
-                thread.start()
-            page = browser.new_context().new_page()
-            page.goto(f"{stack.base}/quizzes/{quiz.code}/")
-            page.fill("#nickname", "browser")
-            page.click("#join-form button[type=submit]")
-            expect(page.locator("#live")).to_have_text("live")
-            page.evaluate("window.__sameDocument = true")
-            board = browser.new_context().new_page()  # the big screen, watching only
-            board.goto(f"{stack.base}/quizzes/{quiz.code}/board")
-            page.click("#q-choices button:has-text('Q1 choice 1')")
-            statuses += [p.answer_next().status_code for p in players]
+            page, board = open_pages(browser, stack, quiz.code)
+            statuses = [p.answer_next().status_code for p in players]
             expect(page.locator("#entries li")).to_have_count(PLAYERS + 1)
             expect(board.locator("#entries li")).to_have_count(PLAYERS + 1)
 
-            stack.daphne.kill()  # SIGKILL: every socket drops at once
-
-            expect(page.locator("#live")).to_have_text("reconnecting…")
-            expect(board.locator("#live")).to_have_text("reconnecting…")
-            for _ in range(2):  # the quiz goes on over HTTP while nobody is live
-                statuses += [p.answer_next().status_code for p in players]
-            expect(page.locator("#q-text")).to_have_text("Question 2?")
-            page.click("#q-choices button:has-text('Q2 choice 1')")
-            expect(page.locator("#q-feedback")).to_contain_text("Correct!")
+            statuses += play_while_daphne_is_down(stack, page, board, players)
             expected = summary(rest_board(stack, quiz.code))
-
             stack.daphne.start(port=stack.ws_port)  # same port, as a restarted container
 
-            for shown in (page, board):
-                expect(shown.locator("#live")).to_have_text("live", timeout=30_000)
-                servers.wait_until(
-                    lambda p=shown: summary(page_board(p)) == expected,
-                    timeout=15,
-                    what="the page's fresh snapshot",
-                )
-            assert page.evaluate("window.__sameDocument") is True  # no reload
-            for watcher in watchers:
-                servers.wait_until(
-                    lambda w=watcher: (b := w.last_board()) and b[0] >= 2 and summary(b[1]),
-                    timeout=15,
-                    what="a watcher's fresh snapshot",
-                )
-                assert summary(watcher.last_board()[1]) == expected
+            assert_caught_up((page, board), watchers, expected)
         finally:
             browser.close()
-            for watcher in watchers:
-                watcher.stop.set()
-            for thread in threads:
-                if thread.is_alive():
-                    thread.join(timeout=10)
 
     assert statuses == [201] * (3 * PLAYERS)
     answers = Answer.objects.filter(participant__quiz=quiz).count()  # (no event loop here)

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.db import connections
 from django.utils import timezone
+from redis.lock import Lock
 
 from config import redis as app_redis
 from config.errors import ApplicationError
@@ -84,6 +85,38 @@ def _run_at_once(jobs: list) -> list:
     return results
 
 
+def _submit(participant, question, choice):
+    return lambda: services.answer_submit(
+        participant=participant, question_id=question.pk, choice_id=choice.pk
+    )
+
+
+def _answer_jobs(players: list, questions: list) -> list:
+    """Every player answers question 1; player 0 also answers questions 2 and 3 at the same
+    moment, and submits question 1 a second time: all on the same participant row."""
+    first_right = correct_choice(questions[0])
+    jobs = [_submit(p, questions[0], first_right) for p in players]
+    return [
+        *jobs,
+        _submit(players[0], questions[1], correct_choice(questions[1])),
+        _submit(players[0], questions[2], wrong_choice(questions[2])),
+        _submit(players[0], questions[0], first_right),
+    ]
+
+
+def _assert_scores_match_answers_and_the_board(quiz) -> None:
+    for participant in Participant.objects.all():
+        answers = Answer.objects.filter(participant=participant)
+        assert participant.score == sum(a.points for a in answers)
+        assert participant.answered == answers.count()
+    # The Redis board (written on commit, out of order) agrees with Postgres.
+    board = selectors.leaderboard_read(code=quiz.code, limit=100)
+    by_name = {e["nickname"]: e for e in board["entries"]}
+    for participant in Participant.objects.all():
+        assert by_name[participant.nickname]["score"] == participant.score
+        assert by_name[participant.nickname]["answered"] == participant.answered
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fifty_participants_answering_at_once_lose_and_double_nothing():
     quiz = quiz_with_questions(questions=3)
@@ -96,37 +129,13 @@ def test_fifty_participants_answering_at_once_lose_and_double_nothing():
         for q in questions
     )
 
-    # 50 players answer question 1; player 0 also answers questions 2 and 3 at the same moment,
-    # and submits question 1 a second time: all on the same participant row.
-    def submit(participant, question, choice):
-        return lambda: services.answer_submit(
-            participant=participant, question_id=question.pk, choice_id=choice.pk
-        )
-
-    first_right = correct_choice(questions[0])
-    jobs = [submit(p, questions[0], first_right) for p in players]
-    jobs += [
-        submit(players[0], questions[1], correct_choice(questions[1])),
-        submit(players[0], questions[2], wrong_choice(questions[2])),
-        submit(players[0], questions[0], first_right),
-    ]
-
-    results = _run_at_once(jobs)
+    results = _run_at_once(_answer_jobs(players, questions))
 
     conflicts = [r for r in results if isinstance(r, ApplicationError)]
     assert [c.status_code for c in conflicts] == [409]  # only the double submit
     assert not [r for r in results if isinstance(r, Exception) and r not in conflicts]
-    for participant in Participant.objects.all():
-        answers = Answer.objects.filter(participant=participant)
-        assert participant.score == sum(a.points for a in answers)
-        assert participant.answered == answers.count()
+    _assert_scores_match_answers_and_the_board(quiz)
     assert Participant.objects.get(pk=players[0].pk).answered == 3
-    # The Redis board (written on commit, out of order) agrees with Postgres.
-    board = selectors.leaderboard_read(code=quiz.code, limit=100)
-    by_name = {e["nickname"]: e for e in board["entries"]}
-    for participant in Participant.objects.all():
-        assert by_name[participant.nickname]["score"] == participant.score
-        assert by_name[participant.nickname]["answered"] == participant.answered
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,14 +163,80 @@ def test_leaderboard_is_rebuilt_from_postgres_when_redis_loses_it():
     assert app_redis.client().hexists(leaderboard.keys(quiz.code)[1], "_built")
 
 
+def _signal_refusals(monkeypatch) -> threading.Event:
+    """Spy on the rebuild lock: the event is set when an acquire attempt finds it taken."""
+    refused = threading.Event()
+    real = leaderboard.rebuild_lock
+
+    def spied(*, code: str) -> Lock:
+        lock = real(code=code)
+        attempt = lock.do_acquire
+
+        def do_acquire(token: str) -> bool:
+            acquired = attempt(token)
+            if not acquired:
+                refused.set()
+            return acquired
+
+        lock.do_acquire = do_acquire
+        return lock
+
+    monkeypatch.setattr(leaderboard, "rebuild_lock", spied)
+    return refused
+
+
+def _read_in_thread(code: str) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def read() -> None:
+        try:
+            result["board"] = selectors.leaderboard_read(code=code, limit=10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    return thread, result
+
+
+def _rebuild_as_another_process(rebuild, quiz, participant) -> None:
+    row = leaderboard.Row(participant.pk, participant.nickname, 0, 0, participant.reached_score_at)
+    rebuild(code=quiz.code, epoch=quiz.created_at, rows=[row])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_leaderboard_rebuild_waits_for_a_rebuild_in_progress(monkeypatch):
+    quiz = quiz_with_questions()
+    participant, _ = participant_make(quiz=quiz, nickname="ada")
+    holder = leaderboard.rebuild_lock(code=quiz.code)
+    assert holder.acquire()  # another process is rebuilding...
+    monkeypatch.setattr(leaderboard, "REBUILD_WAIT_S", 60.0)  # only the release ends the wait
+    refused = _signal_refusals(monkeypatch)
+    real_rebuild, rebuilds = leaderboard.rebuild, []
+    monkeypatch.setattr(leaderboard, "rebuild", lambda **kw: rebuilds.append(kw))
+
+    reader, result = _read_in_thread(quiz.code)
+    assert refused.wait(timeout=10)  # the reader found the lock taken...
+    _rebuild_as_another_process(real_rebuild, quiz, participant)  # ...that process finishes
+    holder.release()
+    reader.join(timeout=10)
+
+    assert not reader.is_alive()
+    assert rebuilds == []  # it waited, then used that rebuild instead of making its own
+    assert [e["nickname"] for e in result["board"]["entries"]] == ["ada"]
+
+
 @pytest.mark.django_db
-def test_leaderboard_rebuild_waits_for_a_rebuild_in_progress(quiz):
+def test_leaderboard_rebuild_gives_up_waiting_without_freeing_the_others_lock(quiz, monkeypatch):
     participant_make(quiz=quiz, nickname="ada")
-    assert leaderboard.rebuild_lock(code=quiz.code)  # another process is rebuilding...
+    holder = leaderboard.rebuild_lock(code=quiz.code)
+    assert holder.acquire()  # another process is rebuilding...
+    monkeypatch.setattr(leaderboard, "REBUILD_WAIT_S", 0.05)
 
     board = selectors.leaderboard_read(code=quiz.code, limit=10)  # ...and gives up on it
 
     assert [e["nickname"] for e in board["entries"]] == ["ada"]
+    assert holder.owned()  # the waiter never released a lock it did not hold
 
 
 def test_leaderboard_store_is_a_max_merge(db):

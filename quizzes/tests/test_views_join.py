@@ -1,0 +1,92 @@
+"""Joining and resuming a quiz."""
+
+import pytest
+
+from quizzes import views
+from quizzes.models import Participant
+from quizzes.tests.conftest import bearer_client
+from quizzes.tests.factories import quiz_with_questions
+from quizzes.tests.helpers import assert_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_join_returns_token_quiz_without_answers_and_websocket_url(anon_client, quiz):
+    response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) >= {"participant_id", "token", "quiz", "websocket_url"}
+    assert body["websocket_url"].endswith(f"/ws/quizzes/{quiz.code}/")
+    assert len(body["quiz"]["questions"]) == 3
+    assert "correct" not in str(body["quiz"])
+    participant = Participant.objects.get(pk=body["participant_id"])
+    assert participant.token_hash != body["token"]  # only a hash is stored
+
+
+def test_join_nickname_taken_case_insensitive_is_409(anon_client, quiz):
+    anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"})
+
+    response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "aDA"})
+
+    assert_error(response, 409, "nickname_taken", attr="nickname")
+
+
+@pytest.mark.parametrize("status", ["draft", "closed"])
+def test_join_quiz_not_open_is_409(anon_client, status):
+    quiz = quiz_with_questions(status=status)
+
+    response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"})
+
+    assert_error(response, 409, "quiz_not_open")
+
+
+def test_join_unknown_code_is_404(anon_client, db):
+    response = anon_client.post("/api/quizzes/ZZZZZZ/join", {"nickname": "Ada"})
+
+    assert_error(response, 404, "quiz_not_found")
+
+
+@pytest.mark.parametrize("nickname", ["", "   ", "x" * 41])
+def test_join_bad_nickname_is_400_naming_it(anon_client, quiz, nickname):
+    response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": nickname})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "nickname"
+
+
+def test_join_with_token_resumes_same_participant_and_score(anon_client, quiz):
+    joined = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"}).json()
+    Participant.objects.filter(pk=joined["participant_id"]).update(score=750, answered=1)
+
+    response = bearer_client(joined["token"]).post(f"/api/quizzes/{quiz.code}/join", {})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["participant_id"], body["score"], body["token"]) == (
+        joined["participant_id"],
+        750,
+        joined["token"],
+    )
+
+
+def test_join_with_unknown_or_foreign_token(quiz, player):
+    other = quiz_with_questions()
+
+    unknown = bearer_client("nope").post(f"/api/quizzes/{quiz.code}/join", {})
+    foreign = player[1].post(f"/api/quizzes/{other.code}/join", {})
+
+    assert_error(unknown, 401, "authentication_failed")
+    assert_error(foreign, 403, "participant_of_other_quiz")
+
+
+def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch):
+    monkeypatch.setattr(
+        views.ParticipantScopedRateThrottle, "THROTTLE_RATES", {"quiz_join": "2/min"}
+    )
+    for nickname in ("a", "b"):
+        anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": nickname})
+
+    response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "c"})
+
+    assert_error(response, 429, "throttled")
