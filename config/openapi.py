@@ -91,126 +91,121 @@ def filterset_parameters(filterset_class: type[FilterSet]) -> list[OpenApiParame
     ]
 
 
-def _link(operation_id: str, description: str, **parameters: str) -> dict[str, Any]:
-    """A link to `operation_id`; `parameters` are `name=expression`, `requestBody` a dict."""
-    body = parameters.pop("requestBody", None)
+def _link(
+    operation_id: str,
+    description: str,
+    parameters: dict[str, str] | None = None,
+    body: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A link to `operation_id`: `parameters` and `body` fields map names to expressions."""
     link: dict[str, Any] = {"operationId": operation_id, "description": description}
     if parameters:
         link["parameters"] = parameters
-    if body is not None:
+    if body:
         link["requestBody"] = body
     return link
 
 
+_NEW_ID = "$response.body#/id"
 _USER_ID = "$response.body#/user_id"
-_PARTICIPANT = {"header.Authorization": "Bearer {$response.body#/token}"}
+_SAME_QUIZ = {"code": "$request.path.code"}
 _QUIZ_CODE = {"code": "$response.body#/code"}
+_PARTICIPANT = {**_SAME_QUIZ, "header.Authorization": "Bearer {$response.body#/token}"}
 _DIALOG = {"customerId": "$response.body#/customerId", "dialogId": "$response.body#/dialogId"}
+
+_DIALOG_STORED = {
+    "Consent": _link(
+        "consent_record", "Grant or revoke it.", {"dialogId": "$response.body#/dialogId"}
+    ),
+    "GetDialog": _link("dialog_retrieve", "Read it (404 until consented).", _DIALOG),
+    "DeleteDialog": _link("dialog_delete", "Erase it.", _DIALOG),
+    "DeleteCustomer": _link(
+        "customer_dialogs_delete",
+        "Erase its customer's dialogs.",
+        {"customerId": "$response.body#/customerId"},
+    ),
+}
+_JOINED = {
+    "Next": _link("quizzes_next", "The first question.", _PARTICIPANT),
+    "Answer": _link(
+        "quizzes_answer",
+        "Answer question 1 (409 until `next` served it).",
+        _PARTICIPANT,
+        {
+            "question_id": "$response.body#/quiz/questions/0/id",
+            "choice_id": "$response.body#/quiz/questions/0/choices/0/id",
+        },
+    ),
+    "Leaderboard": _link("quizzes_leaderboard", "With `me`.", _PARTICIPANT),
+}
 
 # (operationId, status) -> {link name: link}. Expressions: OpenAPI runtime expressions.
 LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("users_create", "201"): {
-        "GetUser": _link("users_retrieve", "The new user.", user_id="$response.body#/id"),
+        "GetUser": _link("users_retrieve", "The new user.", {"user_id": _NEW_ID}),
         "StartConversation": _link(
-            "api_conversations_create",
-            "A conversation of the new user.",
-            requestBody={"user_id": "$response.body#/id"},
+            "api_conversations_create", "A conversation of theirs.", body={"user_id": _NEW_ID}
         ),
-        "RecordError": _link(
-            "api_errors_create",
-            "An error of the new user.",
-            requestBody={"user_id": "$response.body#/id"},
-        ),
-        "Recommend": _link(
-            "generate_exercise", "Exercises for the new user.", user_id="$response.body#/id"
-        ),
+        "RecordError": _link("api_errors_create", "An error of theirs.", body={"user_id": _NEW_ID}),
+        "Recommend": _link("generate_exercise", "Exercises for them.", {"user_id": _NEW_ID}),
     },
     ("api_conversations_create", "201"): {
         "AddUtterance": _link(
             "api_utterances_create",
             "An utterance in the new conversation.",
-            requestBody={"conversation_id": "$response.body#/id"},
+            body={"conversation_id": _NEW_ID},
         ),
     },
     ("api_utterances_create", "201"): {
         "AddErrors": _link(
             "api_utterances_errors_create",
             "More errors of the new utterance.",
-            utterance_id="$response.body#/id",
+            {"utterance_id": _NEW_ID},
         ),
         "RecordError": _link(
             "api_errors_create",
             "An error tied to the new utterance.",
-            requestBody={"user_id": _USER_ID, "utterance_id": "$response.body#/id"},
+            body={"user_id": _USER_ID, "utterance_id": _NEW_ID},
         ),
-        "Recommend": _link("generate_exercise", "Exercises for its learner.", user_id=_USER_ID),
+        "Recommend": _link("generate_exercise", "For its learner.", {"user_id": _USER_ID}),
     },
     ("api_errors_create", "201"): {
-        "Recommend": _link("generate_exercise", "Exercises for its learner.", user_id=_USER_ID),
-        "GetUser": _link("users_retrieve", "Its learner.", user_id=_USER_ID),
+        "Recommend": _link("generate_exercise", "For its learner.", {"user_id": _USER_ID}),
+        "GetUser": _link("users_retrieve", "Its learner.", {"user_id": _USER_ID}),
     },
-    ("dialog_create", "201"): {
-        "Consent": _link(
-            "consent_record", "Grant or revoke it.", dialogId="$response.body#/dialogId"
-        ),
-        "GetDialog": _link("dialog_retrieve", "Read it (404 until consented).", **_DIALOG),
-        "DeleteDialog": _link("dialog_delete", "Erase it.", **_DIALOG),
-        "DeleteCustomer": _link(
-            "customer_dialogs_delete",
-            "Erase its customer's dialogs.",
-            customerId="$response.body#/customerId",
-        ),
-    },
+    ("dialog_create", "201"): _DIALOG_STORED,
+    ("dialog_create", "200"): _DIALOG_STORED,  # an identical retry
     ("consent_record", "200"): {
-        "GetDialog": _link("dialog_retrieve", "Read it once consented.", **_DIALOG),
+        "GetDialog": _link("dialog_retrieve", "Read it once consented.", _DIALOG),
         "ListCustomer": _link(
             "dialog_list",
             "Its customer's consented dialogs.",
-            **{"query.customerId": "$response.body#/customerId"},
+            {"query.customerId": "$response.body#/customerId"},
         ),
     },
     ("api_quizzes_create", "201"): {
-        "GetQuiz": _link("api_quizzes_retrieve", "The new quiz.", **_QUIZ_CODE),
-        "UpdateQuiz": _link("api_quizzes_partial_update", "Edit or open it.", **_QUIZ_CODE),
-        "DeleteQuiz": _link("api_quizzes_destroy", "Delete it.", **_QUIZ_CODE),
-        "Join": _link("quizzes_join", "Join it (409 until open).", **_QUIZ_CODE),
+        "GetQuiz": _link("api_quizzes_retrieve", "The new quiz.", _QUIZ_CODE),
+        "UpdateQuiz": _link("api_quizzes_partial_update", "Edit or open it.", _QUIZ_CODE),
+        "DeleteQuiz": _link("api_quizzes_destroy", "Delete it.", _QUIZ_CODE),
+        "Join": _link("quizzes_join", "Join it (409 until open).", _QUIZ_CODE),
     },
     ("api_quizzes_partial_update", "200"): {
-        "Join": _link("quizzes_join", "Join it once open.", **_QUIZ_CODE),
-        "Leaderboard": _link("quizzes_leaderboard", "Its leaderboard.", **_QUIZ_CODE),
+        "Join": _link("quizzes_join", "Join it once open.", _QUIZ_CODE),
+        "Leaderboard": _link("quizzes_leaderboard", "Its leaderboard.", _QUIZ_CODE),
     },
-    ("quizzes_join", "201"): {
-        "Next": _link(
-            "quizzes_next", "The first question.", code="$request.path.code", **_PARTICIPANT
-        ),
-        "Answer": _link(
-            "quizzes_answer",
-            "Answer question 1 (409 until `next` served it).",
-            code="$request.path.code",
-            requestBody={
-                "question_id": "$response.body#/quiz/questions/0/id",
-                "choice_id": "$response.body#/quiz/questions/0/choices/0/id",
-            },
-            **_PARTICIPANT,
-        ),
-        "Leaderboard": _link(
-            "quizzes_leaderboard", "With `me`.", code="$request.path.code", **_PARTICIPANT
-        ),
-    },
+    ("quizzes_join", "201"): _JOINED,
+    ("quizzes_join", "200"): _JOINED,  # resumed: the same token, the same next steps
     ("quizzes_next", "200"): {
         "Answer": _link(
             "quizzes_answer",
             "Answer the served question.",
-            code="$request.path.code",
-            requestBody={
-                "question_id": "$response.body#/id",
-                "choice_id": "$response.body#/choices/0/id",
-            },
+            _SAME_QUIZ,
+            {"question_id": _NEW_ID, "choice_id": "$response.body#/choices/0/id"},
         ),
     },
     ("quizzes_answer", "201"): {
-        "Next": _link("quizzes_next", "The next question.", code="$request.path.code"),
-        "Leaderboard": _link("quizzes_leaderboard", "The new ranks.", code="$request.path.code"),
+        "Next": _link("quizzes_next", "The next question.", _SAME_QUIZ),
+        "Leaderboard": _link("quizzes_leaderboard", "The new ranks.", _SAME_QUIZ),
     },
 }
 

@@ -48,6 +48,7 @@ class QuizListCreateView(GenericAPIView):
     permission_classes = STAFF
     filter_backends = [DjangoFilterBackend]
     filterset_class = QuizListFilter
+    serializer_class = s.StaffQuizInput  # what OPTIONS describes for POST (none was a 500)
 
     def get_queryset(self) -> QuerySet[Quiz]:
         return selectors.quizzes_list()
@@ -148,7 +149,7 @@ class QuizNextView(APIView):
         responses={
             200: s.NextQuestionOutput,
             204: OpenApiResponse(description="All answered."),
-            **error_responses(401, 403, 409),
+            **error_responses(401, 403, 404, 409),
         },
         operation_id="quizzes_next",
     )
