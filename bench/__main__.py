@@ -72,6 +72,7 @@ def main() -> int:
     try:
         tokens = prepare(system)
         learners = data.tutor_seed(log)
+        data.attempts_seed(learners, log)
         data.dialogs_seed(system.manage, log)
         table = report.Table()
         rows.flush(table, data.flush_seed(log), log)  # in-process, before beat could take it
@@ -103,12 +104,13 @@ def prepare(system: System) -> dict[str, str]:
 
 
 def measure(table: Table, system: System, tokens: dict[str, str], learners: dict) -> None:
-    """Rows 0-4 against the running system, the baseline first (later rows compare to it)."""
+    """The HTTP and websocket rows, the bare-Django baseline first (later rows compare to it)."""
     from bench import rows
 
     baseline = rows.baseline(table, system, log)
     rows.ingestion(table, system, baseline, tokens["ingest"], learners, log)
     rows.recommendations(table, system, tokens["analyst"], learners, log)
+    rows.priority_recommendations(table, system, tokens["analyst"], learners, log)
     rows.dialog_listing(table, system, tokens["analyst"], log)
     rows.live_leaderboard(table, system, tokens["staff"], log)
 

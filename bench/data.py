@@ -85,6 +85,44 @@ def tutor_seed(log) -> dict:
     }
 
 
+def attempts_seed(learners: dict, log) -> None:
+    """Exercise attempts for the two recommendation learners (10 and 10,000), once, with their
+    daily aggregate built the way ingestion keeps it."""
+    from tutor.models import ExerciseAttempt
+
+    if ExerciseAttempt.objects.filter(learner_id=learners["big"]).exists():
+        return
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for size, count, days in (("small", 10, 30), ("big", 10_000, 365)):
+            cursor.execute(
+                """
+                INSERT INTO tutor_exerciseattempt
+                    (id, learner_id, exercise_id, subcategory_id, correct, answer, created_at)
+                SELECT gen_random_uuid(), %(learner)s, e.id, e.subcategory_id, random() < 0.7, '',
+                       now() - random() * make_interval(days => %(days)s)
+                FROM generate_series(1, %(count)s) AS i
+                JOIN LATERAL (
+                    SELECT id, subcategory_id FROM tutor_exercise
+                    ORDER BY md5(i::text || id::text) LIMIT 1
+                ) e ON true
+                """,
+                {"learner": learners[size], "count": count, "days": days},
+            )
+        cursor.execute(
+            """
+            INSERT INTO tutor_attemptcount (learner_id, day, subcategory_id, attempts, correct,
+                                            last_at)
+            SELECT learner_id, (created_at AT TIME ZONE 'UTC')::date, subcategory_id, count(*),
+                   count(*) FILTER (WHERE correct), max(created_at)
+            FROM tutor_exerciseattempt WHERE learner_id = ANY(%(learners)s::uuid[])
+            GROUP BY 1, 2, 3
+            """,
+            {"learners": [learners["small"], learners["big"]]},
+        )
+    log(f"attempts data: 10,010 attempts and aggregates in {time.monotonic() - started:.0f} s")
+
+
 def flush_seed(log) -> int:
     """FLUSH_INCREMENTS pending increments over FLUSH_LEARNERS learners, straight into Redis
     through the tutor's own ingest script (the same keys and fields as real ingestion)."""

@@ -1,4 +1,4 @@
-"""The six rows. Each measures, then adds one line to the table with its verdict."""
+"""The seven rows. Each measures, then adds one line to the table with its verdict."""
 
 from __future__ import annotations
 
@@ -73,6 +73,30 @@ def recommendations(table, system: System, token: str, learners, log) -> None:
     table.add(
         "2", "recommendations", "`GET /api/generate-exercise` (top 3, last 30 days), learner "
         "with 100 vs 1,000,000 errors, 4 clients, 10 s each after 2 s warm-up",
+        "p50 ratio big/small ≤ 1.2; p99 ≤ 20 ms",
+        f"small: {results['small']}; big: {results['big']}; p50 ratio {ratio:.2f}",
+        ratio <= 1.2 and max(r.p99_ms for r in results.values()) <= 20,
+    )  # fmt: skip
+
+
+def priority_recommendations(table, system: System, token: str, learners, log) -> None:
+    """Row 2 under `ranking=priority`: per-day evidence with decay, attempts and rotation."""
+    results = {}
+    for size in ("small", "big"):
+        path = (
+            f"/api/generate-exercise?user_id={learners[size]}&top_n_errors=3&last_n_days=30"
+            "&ranking=priority"
+        )
+        results[size] = wrk.run(
+            f"http://127.0.0.1:{system.port}", [f"GET {path}"], connections=4, seconds=10,
+            budget=200_000, auth=f"Token {token}", warmup=2,
+        )  # fmt: skip
+        log(f"row 7 {size}: {results[size]}")
+    ratio = results["big"].p50_ms / results["small"].p50_ms
+    table.add(
+        "7", "priority recommendations", "`GET /api/generate-exercise?ranking=priority` (top 3, "
+        "last 30 days), learner with 100 errors and 10 attempts vs 1,000,000 errors and 10,000 "
+        "attempts, 4 clients, 10 s each after 2 s warm-up",
         "p50 ratio big/small ≤ 1.2; p99 ≤ 20 ms",
         f"small: {results['small']}; big: {results['big']}; p50 ratio {ratio:.2f}",
         ratio <= 1.2 and max(r.p99_ms for r in results.values()) <= 20,

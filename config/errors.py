@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
@@ -32,6 +33,7 @@ class ApplicationError(exceptions.APIException):
     ) -> None:
         self.status_code = status
         self.code = code
+        self.attr = attr
         error = ErrorDetail(detail, code=code)
         self.detail = {attr: [error]} if attr else error
 
@@ -56,6 +58,10 @@ class RedisUnavailable(exceptions.APIException):
 
 class ExceptionHandler(handler.ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, ApplicationError) and exc.attr and exc.status_code == 400:
+            # A 400 naming a field (a unique name taken, a too-deep body) is a validation error,
+            # typed as DRF's own field errors are.
+            return exceptions.ValidationError(exc.detail)
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
         if isinstance(exc, (OperationalError, InterfaceError)) or (
@@ -74,12 +80,27 @@ def exception_handler(exc: Exception, context: ExceptionHandlerContext) -> Respo
 
 
 def error_body(code: str, detail: str, *, attr: str | None = None, status: int = 400) -> dict:
-    kind = "client_error" if status < 500 else "server_error"
+    if status >= 500:
+        kind = "server_error"
+    else:
+        kind = "validation_error" if attr and status == 400 else "client_error"
     return {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
 
 
 def error_response(code: str, detail: str, *, status: int, attr: str | None = None) -> JsonResponse:
     return JsonResponse(error_body(code, detail, attr=attr, status=status), status=status)
+
+
+def login_locked_out(
+    request: HttpRequest, response: object = None, credentials: dict | None = None
+) -> JsonResponse:
+    """django-axes' lockout response (AXES_LOCKOUT_CALLABLE): the error shape, 429."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return error_response(
+        "login_locked_out",
+        f"Too many failed logins: locked for {minutes} minutes.",
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
 
 
 # Django-level handlers (wired in config/urls.py) so that non-DRF paths share the shape.

@@ -1,15 +1,22 @@
 """Platform services: API identities and the demo set-up `make run` prints."""
 
 import importlib
+import logging
+from collections.abc import Iterable
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
-from django.db import transaction
+from django.core import serializers
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from rest_framework.authtoken.models import Token
 
 from config.api import ROLES
 from config.errors import ApplicationError
 
+logger = logging.getLogger(__name__)
 DEMO_APPS = ("tutor", "dialogs", "quizzes")
 
 
@@ -31,15 +38,19 @@ def api_token_issue(*, username: str, role: str) -> Token:
 
 
 @transaction.atomic
-def demo_admin_ensure(*, username: str, password: str) -> AbstractBaseUser:
+def demo_admin_ensure(
+    *, username: str, password: str, reset: bool = False
+) -> tuple[AbstractBaseUser, bool]:
+    """Idempotent. Sets `password` on a new admin, or on an existing one when `reset`; returns
+    (user, whether the password was set)."""
     user, created = get_user_model().objects.get_or_create(
         username=username, defaults={"is_staff": True, "is_superuser": True}
     )
-    if created:
+    if created or reset:
         user.set_password(password)
         user.save(update_fields=["password"])
     user.groups.add(role_group("staff"))
-    return user
+    return user, created or reset
 
 
 def demo_data_seed() -> list[str]:
@@ -54,3 +65,40 @@ def demo_data_seed() -> list[str]:
             continue
         lines.extend(demo.seed())
     return lines
+
+
+REFERENCE_FIXTURES = ("fixtures/tutor_1_taxonomy.json", "fixtures/tutor_2_exercises.json")
+
+
+@transaction.atomic
+def reference_data_load(*, paths: Iterable[Path]) -> int:
+    """Idempotent: inserts the fixture rows whose primary key is missing, never updates one.
+
+    Unlike `loaddata`, a row an admin edited keeps the edit across restarts. Returns how many
+    rows were inserted; the sequences move past the fixture keys, as loaddata leaves them.
+    """
+    inserted = 0
+    touched: set[type[Model]] = set()
+    for path in paths:
+        with open(path, encoding="utf-8") as stream:
+            objects = list(serializers.deserialize("json", stream))
+        for item in objects:
+            model = type(item.object)
+            touched.add(model)
+            if model._default_manager.filter(pk=item.object.pk).exists():
+                continue
+            try:
+                with transaction.atomic():  # savepoint: an admin's row may hold a unique name
+                    item.save()
+                inserted += 1
+            except IntegrityError:
+                logger.warning("reference row %s %s conflicts; kept the existing one", model, item)
+    _sequences_reset(touched)
+    return inserted
+
+
+def _sequences_reset(models: set[type[Model]]) -> None:
+    statements = connection.ops.sequence_reset_sql(no_style(), sorted(models, key=str))
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

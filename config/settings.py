@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,13 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as local static files: no CDN
     "drf_standardized_errors",
     "nested_admin",
     "channels",
     "django_prometheus",
+    "axes",
+    "csp",
     "config.apps.PlatformConfig",
     "tutor",
     "dialogs",
@@ -54,6 +58,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -73,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -133,6 +141,13 @@ TUTOR_FOLD_SETTLE_SECONDS = env.float(
     "TUTOR_FOLD_SETTLE_SECONDS", default=max(5.0, 2 * REDIS_SOCKET_TIMEOUT)
 )
 TAXONOMY_CACHE_SECONDS = env.float("TAXONOMY_CACHE_SECONDS", default=60.0)
+# Learning (tutor/ranking.py, tutor/rotation.py): evidence halves in weight every half-life; a
+# correct answer multiplies a skill's priority by 1 - effect, a wrong one divides by it.
+TUTOR_PRIORITY_HALF_LIFE_DAYS = env.float("TUTOR_PRIORITY_HALF_LIFE_DAYS", default=7.0)
+TUTOR_PRIORITY_HORIZON_DAYS = env.int("TUTOR_PRIORITY_HORIZON_DAYS", default=90)
+TUTOR_PRIORITY_PRACTICE_EFFECT = env.float("TUTOR_PRIORITY_PRACTICE_EFFECT", default=0.1)
+TUTOR_REPEAT_AFTER_DAYS = env.float("TUTOR_REPEAT_AFTER_DAYS", default=3.0)
+TUTOR_ATTEMPT_MAX_AGE_DAYS = env.int("TUTOR_ATTEMPT_MAX_AGE_DAYS", default=30)
 DIALOGS_CONSENT_TTL_HOURS = env.int("DIALOGS_CONSENT_TTL_HOURS", default=168)
 QUIZ_BROADCAST_INTERVAL = env.float("QUIZ_BROADCAST_INTERVAL", default=0.1)  # <= 10 msgs/s/quiz
 QUIZ_LIVE_BOARD_SIZE = env.int("QUIZ_LIVE_BOARD_SIZE", default=10)  # entries per live message
@@ -184,10 +199,61 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Login lockout (admin and browsable-API logins; API tokens never go through authenticate()).
+# AxesStandaloneBackend refuses a locked-out username+IP before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True  # every environment, tests included
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+# Per username *and* client: a stranger cannot lock the real admin out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.errors.login_locked_out"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# Who may read /metrics: REMOTE_ADDR (never X-Forwarded-For) inside these networks. The proxy
+# refuses /metrics too; Prometheus scrapes each service directly on the internal network.
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+
+# Content-Security-Policy on every response (django-csp). Scripts and styles come from our own
+# static files, or carry the per-response nonce; nothing is loaded from another origin.
+# Websockets: same origin behind the proxy; WS_PUBLIC_URL or WS_PORT when served apart.
+_WS_SOURCES = (
+    [WS_PUBLIC_URL.rstrip("/")]
+    if WS_PUBLIC_URL
+    else [f"ws://*:{WS_PORT}", f"wss://*:{WS_PORT}"]
+    if WS_PORT
+    else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # style="..." attributes (the admin, DRF's pages, Swagger UI and ReDoc set them): CSS
+        # only, they cannot run script. <style> elements still need the nonce.
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_WS_SOURCES],
+        "worker-src": [SELF, "blob:"],  # ReDoc parses the schema in a web worker
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -201,7 +267,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],  # bounds nesting depth
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -212,6 +278,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)  # deeper request bodies get a 400
 API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=30.0)
 
 SPECTACULAR_SETTINGS = {
@@ -223,6 +290,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge fetched from the online validator (another origin).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["config.api.schema_drop_slash_aliases"],
     "POSTPROCESSING_HOOKS": [

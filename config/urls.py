@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from config import health, views
 from config.api import optional_slash
@@ -11,9 +14,11 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="swagger-ui", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", health.metrics, name="metrics"),
     *optional_slash("api/schema", SpectacularAPIView.as_view(), name="schema"),
-    *optional_slash("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), "swagger-ui"),
+    *optional_slash(
+        "api/docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), "swagger-ui"
+    ),
     *optional_slash("api/redoc", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
     *optional_slash("api/me", views.MeView.as_view(), name="me"),
     path("api-auth/", include("rest_framework.urls")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,11 +18,36 @@ def manage(*args: str, env: dict[str, str]) -> None:
 
 def prepare(env: dict[str, str]) -> None:
     manage("migrate", "--noinput", env=env)
-    fixtures = sorted(str(p) for p in (services.ROOT / "fixtures").glob("*.json"))
-    if fixtures:
-        manage("loaddata", *fixtures, env=env)
+    # Inserts missing reference rows only: what an admin changed survives every restart.
+    manage("load_reference_data", env=env)
     manage("collectstatic", "--noinput", "-v", "0", env=env)
-    manage("seed_demo", env=env)
+    password, fresh = demo_admin_password(env)
+    seed_args = ["--reset-admin-password"] if fresh else []
+    manage("seed_demo", *seed_args, env={**env, "DJANGO_SUPERUSER_PASSWORD": password})
+
+
+ADMIN_PASSWORD_FILE = services.DATA / "admin-password"
+
+
+def demo_admin_password(env: dict[str, str]) -> tuple[str, bool]:
+    """DJANGO_SUPERUSER_PASSWORD, else one random password per data folder, kept (0600) in
+    `.data/admin-password`. `fresh` (given, or just made) means the admin's password is set
+    to it; otherwise a password changed in the admin since is left alone."""
+    if env.get("DJANGO_SUPERUSER_PASSWORD"):
+        return env["DJANGO_SUPERUSER_PASSWORD"], True
+    if ADMIN_PASSWORD_FILE.exists():
+        return ADMIN_PASSWORD_FILE.read_text().strip(), False
+    ADMIN_PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    fd = os.open(ADMIN_PASSWORD_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(password + "\n")
+    return password, True
+
+
+def bind_address(host: str, port: str | int) -> str:
+    """gunicorn's --bind form: IPv6 literals in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def process_table(env: dict[str, str]) -> dict[str, list[str]]:
@@ -29,7 +55,7 @@ def process_table(env: dict[str, str]) -> dict[str, list[str]]:
     return {
         "web": [
             services.venv_bin("gunicorn"), "config.wsgi",
-            "--bind", f"0.0.0.0:{env['PORT']}",
+            "--bind", bind_address(env["HOST"], env["PORT"]),
             "--workers", env.get("WEB_CONCURRENCY", str(2 * cores)),
             "--graceful-timeout", "10",
             "--access-logfile", "-" if env.get("GUNICORN_ACCESS_LOG") else "/dev/null",
@@ -59,7 +85,8 @@ def ws_processes(env: dict[str, str]) -> int:
 
 def ws_listen(env: dict[str, str]) -> socket.socket:
     """Binds WS_PORT once; its descriptor goes to every daphne process (see process_table)."""
-    listener = socket.create_server(("0.0.0.0", int(env["WS_PORT"])), backlog=1024)
+    family = socket.AF_INET6 if ":" in env["HOST"] else socket.AF_INET
+    listener = socket.create_server((env["HOST"], int(env["WS_PORT"])), family=family, backlog=1024)
     listener.set_inheritable(True)
     env["WS_FD"] = str(listener.fileno())
     return listener
@@ -71,6 +98,8 @@ def inherited_fds(env: dict[str, str]) -> tuple[int, ...]:
 
 def run_env(stack: services.Stack) -> dict[str, str]:
     env = {**os.environ, **stack.env()}
+    # Local only unless HOST says otherwise (HOST=0.0.0.0 serves the whole network).
+    env["HOST"] = env.get("HOST") or "127.0.0.1"
     env.setdefault("PORT", "8000")
     env.setdefault("WS_PORT", str(int(env["PORT"]) + 1))
     env.setdefault("DJANGO_HTTPS", "false")  # local HTTP; production behind TLS keeps the default

@@ -103,6 +103,7 @@ def dialogs_page(
     rows = rows[:size]
     if cursor is None:
         return Page(rows, count, _position(rows[-1], backward=False) if more else None, None)
+    assert isinstance(cursor.id, int)  # the dialogs' codec decodes int ids (see dialogs/cursors.py)
     if not cursor.backward:
         # Past the end: the previous page still ends with the cursor's own row, inclusive.
         previous: Cursor | None = (

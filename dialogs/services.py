@@ -95,10 +95,14 @@ def dialog_create(
 def dialog_consent_record(*, dialog_id: str, granted: bool) -> Dialog | None:
     """Idempotent. Revocation erases the dialog; the ledger keeps the decision, never the text.
 
+    A repeated revocation (the sender retries) finds the earlier one in the ledger and answers
+    None (deleted) again; a dialog that never existed stays a 404.
     Locks the dialog row so that a concurrent consent, erasure or purge of it serialises.
     """
     dialog = Dialog.objects.select_for_update().filter(dialog_id=dialog_id).first()
     if dialog is None:
+        if not granted and _revoked_before(dialog_id=dialog_id):
+            return None
         raise _not_found()
     ConsentDecision.objects.create(
         dialog_id=dialog.dialog_id, customer_id=dialog.customer_id, granted=granted
@@ -114,6 +118,12 @@ def dialog_consent_record(*, dialog_id: str, granted: bool) -> Dialog | None:
         dialog.save(update_fields=["consented_at"])
         dialog_counts_add(deltas={key: 1})
     return dialog
+
+
+def _revoked_before(*, dialog_id: str) -> bool:
+    """The ledger's latest decision on this id refused consent (a revocation or an erasure)."""
+    latest = ConsentDecision.objects.filter(dialog_id=dialog_id).order_by("-decided_at", "-id")
+    return latest.values_list("granted", flat=True).first() is False
 
 
 @transaction.atomic

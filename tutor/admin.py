@@ -2,13 +2,16 @@
 and list pages avoid counting joins."""
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
+from tutor import admin_charts, progress
 from tutor.models import (
     Conversation,
     ErrorCategory,
     ErrorCount,
     ErrorSubcategory,
     Exercise,
+    ExerciseAttempt,
     FlushLedger,
     Learner,
     LearnerError,
@@ -16,13 +19,48 @@ from tutor.models import (
 )
 
 
+class RecentAttemptsFormSet(BaseInlineFormSet):
+    def get_queryset(self):  # the latest only: a learner may have thousands
+        return super().get_queryset()[: AttemptInline.shown]
+
+
+class AttemptInline(admin.TabularInline):
+    """The learner's latest attempts, read-only (attempts come from the API)."""
+
+    model = ExerciseAttempt
+    formset = RecentAttemptsFormSet
+    shown = 20
+    fields = ["created_at", "exercise", "correct", "answer"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = f"latest {shown} exercise attempts"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("exercise")
+
+
 @admin.register(Learner)
 class LearnerAdmin(admin.ModelAdmin):
-    list_display = ["username", "email", "first_name", "last_name", "created_at"]
+    list_display = ["username", "email", "first_name", "last_name", "level", "created_at"]
     search_fields = ["username", "email", "last_name"]
-    list_filter = ["created_at"]
-    readonly_fields = ["id", "created_at"]
+    list_filter = ["created_at", "level"]
+    readonly_fields = ["id", "created_at", "errors_chart"]
     show_full_result_count = False
+    inlines = [AttemptInline]
+
+    @admin.display(description="errors, last 30 days")
+    def errors_chart(self, obj: Learner) -> str:
+        if obj.pk is None:
+            return "-"
+        return admin_charts.progress_chart_svg(
+            progress.progress_get(learner_id=obj.pk, last_n_days=30)
+        )
 
 
 @admin.register(Conversation)
@@ -68,9 +106,9 @@ class ErrorSubcategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Exercise)
 class ExerciseAdmin(admin.ModelAdmin):
-    list_display = ["title", "subcategory", "difficulty"]
+    list_display = ["title", "subcategory", "level", "difficulty"]
     list_select_related = ["subcategory__category"]
-    list_filter = ["difficulty", "subcategory__category", "subcategory"]
+    list_filter = ["level", "difficulty", "subcategory__category", "subcategory"]
     search_fields = ["title", "prompt", "subcategory__name"]
     autocomplete_fields = ["subcategory"]
 
@@ -105,4 +143,21 @@ class FlushLedgerAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None) -> bool:  # an audit trail
+        return False
+
+
+@admin.register(ExerciseAttempt)
+class ExerciseAttemptAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "learner", "exercise", "correct"]
+    list_select_related = ["learner", "exercise"]
+    list_filter = ["correct", "created_at"]
+    search_fields = ["learner__username", "=id"]
+    raw_id_fields = ["learner", "exercise"]
+    readonly_fields = ["subcategory"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # history, written by the API
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

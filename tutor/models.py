@@ -1,7 +1,8 @@
 """Learners, their conversations and errors, the error taxonomy, exercises, and error counts.
 
-Postgres rows of `LearnerError` are the source of truth. `ErrorCount` is a per learner,
-subcategory and UTC day aggregate maintained by the counter flush (see `tutor/flush/`).
+Postgres rows of `LearnerError` and `ExerciseAttempt` are the source of truth. `ErrorCount` is a
+per learner, subcategory and UTC day aggregate maintained by the counter flush (see
+`tutor/flush/`); `AttemptCount` is its counterpart for attempts.
 Every learner-owned row carries `learner_id` so the tables can later be distributed by learner.
 """
 
@@ -25,6 +26,17 @@ def label_key(label: str) -> str:
     return key.replace("_/", "/").replace("/_", "/")
 
 
+class Level(models.TextChoices):
+    """CEFR levels. Exercises are written for A2-C1; a learner may be anywhere on the scale."""
+
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+
+
 class Learner(models.Model):
     """A person learning English (the API calls them "user"; not a Django login account)."""
 
@@ -34,6 +46,11 @@ class Learner(models.Model):
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Optional: exercises near this level are offered first (tutor/rotation.py).
+    # db_default too: bulk loaders insert learners with plain SQL.
+    level = models.CharField(
+        max_length=2, choices=Level.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         ordering = ["username"]
@@ -136,6 +153,12 @@ class Exercise(models.Model):
     prompt = models.TextField()
     answer = models.TextField(help_text="Model answer or explanation.")
     difficulty = models.PositiveSmallIntegerField(choices=Difficulty.choices)
+    level = models.CharField(
+        max_length=2, choices=Level.choices, default=Level.B1, db_default=Level.B1
+    )
+    explanation = models.TextField(
+        blank=True, default="", db_default="", help_text="Why the model answer is right."
+    )
 
     class Meta:
         ordering = ["subcategory", "difficulty", "id"]
@@ -235,3 +258,69 @@ class FlushLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flush_id} ({self.kind})"
+
+
+class ExerciseAttempt(models.Model):
+    """One answer to an exercise. The id may come from the client, so a retry is a no-op."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
+    exercise = models.ForeignKey(
+        Exercise, on_delete=models.PROTECT, related_name="attempts", db_index=False
+    )
+    # Denormalised from the exercise: the per-subcategory aggregate needs no join.
+    subcategory = models.ForeignKey(
+        ErrorSubcategory, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    correct = models.BooleanField()
+    answer = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The keyset-paged list, newest first.
+            models.Index(fields=["learner", "-created_at", "-id"], name="tutor_att_learner_idx"),
+            # Rotation: "last attempt of this exercise" and "last correct one" are index probes.
+            models.Index(fields=["learner", "exercise", "created_at"], name="tutor_att_ex_idx"),
+            models.Index(
+                fields=["learner", "exercise", "created_at"],
+                name="tutor_att_ex_ok_idx",
+                condition=Q(correct=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        verdict = "correct" if self.correct else "wrong"
+        return f"{self.learner_id}: exercise {self.exercise_id} {verdict}"
+
+
+class AttemptCount(models.Model):
+    """Attempts per learner, subcategory and UTC day, written in the attempt's own statement.
+
+    Ranking and progress read these instead of the attempts, so their cost does not grow with
+    a learner's practice history.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    learner = models.ForeignKey(  # indexed by the unique constraint's first column
+        Learner, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    subcategory = models.ForeignKey(
+        ErrorSubcategory, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    attempts = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "day", "subcategory"], name="tutor_attemptcount_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner_id} {self.subcategory_id} {self.day}: {self.correct}/{self.attempts}"

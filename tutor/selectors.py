@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
@@ -102,13 +103,34 @@ def error_counts(*, learner_id: uuid.UUID, since: date) -> Tally:
     which is checked afterwards (retry on change). Snapshots already in the ledger are in the
     aggregates; uncounted rows whose increment Redis did get are skipped.
     """
-    lid = str(learner_id)
-    for _ in range(3):
-        state = _redis_state(lid)
-        rows = _counts_rows(lid, since, list(state.snapshots) if state else [])
-        if _gen_unchanged(lid, state):
-            break
+    rows, state = realtime_rows(
+        learner_id=str(learner_id), read=lambda fids: _counts_rows(str(learner_id), since, fids)
+    )
     return _combine(rows, state, since)
+
+
+def realtime_rows(
+    *, learner_id: str, read: Callable[[list[str]], list[tuple]]
+) -> tuple[list[tuple], counters.LearnerRedisState | None]:
+    """Redis state, then `read(snapshot flush ids)` from Postgres, retried while a flush moved
+    this learner's counters in between (see `error_counts`). Combine with `redis_parts`."""
+    for _ in range(3):
+        state = _redis_state(learner_id)
+        rows = read(list(state.snapshots) if state else [])
+        if _gen_unchanged(learner_id, state):
+            break
+    return rows, state
+
+
+def redis_parts(
+    state: counters.LearnerRedisState | None, applied: set[str]
+) -> tuple[list[Tally], set[str]]:
+    """The Redis tallies not yet in Postgres (pending + snapshots whose flush id is not in the
+    ledger), and the batch ids they hold: uncounted rows of those batches are already in them."""
+    if state is None:
+        return [], set()
+    parts = [state.pending] + [t for f, t in state.snapshots.items() if f not in applied]
+    return parts, set().union(*(t.evidence for t in parts))
 
 
 def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[CountsRow]:
@@ -128,11 +150,7 @@ def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[CountsRo
 
 def _combine(rows: list[CountsRow], state: counters.LearnerRedisState | None, since: date) -> Tally:
     total = Tally()
-    applied = {row[4] for row in rows if row[0] == RowKind.APPLIED}
-    redis_parts: list[Tally] = []
-    if state is not None:
-        redis_parts = [state.pending, *(t for f, t in state.snapshots.items() if f not in applied)]
-    evidence: set[str] = set().union(*(t.evidence for t in redis_parts))
+    parts, evidence = redis_parts(state, {row[4] for row in rows if row[0] == RowKind.APPLIED})
     for kind, sid, count, last_seen, batch in rows:
         if kind == RowKind.UNCOUNTED and batch in evidence:
             continue  # Redis did get this batch's increments: counted in redis_parts
@@ -142,7 +160,7 @@ def _combine(rows: list[CountsRow], state: counters.LearnerRedisState | None, si
             assert count is not None
             assert last_seen is not None
             total.add((sid, since), int(count), int(last_seen.timestamp() * 1000))
-    for part in redis_parts:
+    for part in parts:
         for (sid, day), n in part.counts.items():
             if day >= since:
                 total.add((sid, since), n, part.last_ms[(sid, day)])

@@ -32,6 +32,7 @@ class ExerciseCard:
     instructions: str
     prompt: str
     difficulty: str
+    level: str = ""  # CEFR; rotation offers exercises near the learner's level first
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Taxonomy:
     by_id: dict[int, Subcategory] = field(default_factory=dict)
     category_keys: set[str] = field(default_factory=set)
     exercises: dict[int, list[ExerciseCard]] = field(default_factory=dict)
+    # Every exercise per subcategory, easiest first: what rotation (tutor/rotation.py) chooses from.
+    pool: dict[int, list[ExerciseCard]] = field(default_factory=dict)
 
 
 _cache: ExpiringCache[str, Taxonomy] = ExpiringCache(
@@ -58,9 +61,11 @@ def _load() -> Taxonomy:
     # Deterministic choice: the easiest exercises first, then the oldest.
     for ex in Exercise.objects.order_by("subcategory_id", "difficulty", "id"):
         cards = taxonomy.exercises.setdefault(ex.subcategory_id, [])
+        label = Exercise.Difficulty(ex.difficulty).label
+        card = ExerciseCard(ex.id, ex.title, ex.instructions, ex.prompt, label, ex.level)
+        taxonomy.pool.setdefault(ex.subcategory_id, []).append(card)
         if len(cards) < EXERCISES_PER_ERROR:
-            label = Exercise.Difficulty(ex.difficulty).label
-            cards.append(ExerciseCard(ex.id, ex.title, ex.instructions, ex.prompt, label))
+            cards.append(card)
     return taxonomy
 
 

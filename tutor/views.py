@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from config.api import HasRole
 from config.openapi import error_responses
 from config.throttling import ScopedRedisRateThrottle
-from tutor import selectors, services
+from tutor import recommend, selectors, services
 from tutor.models import Learner, LearnerError
 
 
@@ -65,7 +65,7 @@ class UserCreateView(IngestView):
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Learner
-            fields = ["id", "username", "email", "first_name", "last_name", "created_at"]
+            fields = ["id", "username", "email", "first_name", "last_name", "created_at", "level"]
 
     @extend_schema(
         request=InputSerializer,
@@ -203,12 +203,24 @@ class ExerciseSerializer(serializers.Serializer):
     difficulty = serializers.CharField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    errors = serializers.IntegerField(help_text="Errors in the window.")
+    window_days = serializers.IntegerField(allow_null=True, help_text="null: all time.")
+    last_seen = serializers.DateTimeField()
+    attempts = serializers.IntegerField(help_text="Exercises of this kind answered in the window.")
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True, help_text="correct / attempts.")
+    priority = serializers.FloatField(allow_null=True, help_text="null unless ranking=priority.")
+    summary = serializers.CharField(help_text="The same, in one sentence for people.")
+
+
 class TopErrorSerializer(serializers.Serializer):
     errorCategory = serializers.CharField(source="category")
     errorSubCategory = serializers.CharField(source="subcategory")
     errorFrequency = serializers.IntegerField(source="frequency")
     lastSeen = serializers.DateTimeField(source="last_seen")
     exercises = ExerciseSerializer(many=True)
+    reason = ReasonSerializer()
 
 
 class GenerateExerciseView(APIView):
@@ -221,6 +233,7 @@ class GenerateExerciseView(APIView):
         last_n_days = serializers.IntegerField(
             min_value=1, max_value=3650, required=False, default=None
         )
+        ranking = serializers.ChoiceField(choices=recommend.RANKINGS, default="frequency")
 
     @extend_schema_serializer(component_name="TutorGenerateExerciseOutput")
     class OutputSerializer(serializers.Serializer):
@@ -236,20 +249,29 @@ class GenerateExerciseView(APIView):
             OpenApiParameter(
                 "last_n_days",
                 OpenApiTypes.INT,
-                description="Last N UTC calendar days including today (1..3650); absent: all time.",
+                description="Last N UTC calendar days including today (1..3650); absent: all "
+                "time (ranking=priority: the last TUTOR_PRIORITY_HORIZON_DAYS).",
+            ),
+            OpenApiParameter(
+                "ranking",
+                OpenApiTypes.STR,
+                enum=list(recommend.RANKINGS),
+                description="frequency (default): most errors in the window. priority: how "
+                "likely the error is in the next conversation (recency- and practice-weighted).",
             ),
         ],
-        responses={200: OutputSerializer, **error_responses(400, 401, 403)},
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
         operation_id="generate_exercise",
     )
     def get(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         params = data.validated_data
-        top = selectors.error_top(
+        top = recommend.recommendations(
             learner_id=params["user_id"],
             top_n=params["top_n_errors"],
             last_n_days=params["last_n_days"],
+            ranking_name=params.pop("ranking"),
         )
         body = {**params, "top_errors": top}
         return Response(self.OutputSerializer(body).data)

@@ -49,7 +49,9 @@ class World:
 
 
 def _taxonomy_load() -> None:
-    call_command("loaddata", "fixtures/tutor_1_taxonomy.json", verbosity=0)  # exercises: not needed
+    call_command(
+        "loaddata", "fixtures/tutor_1_taxonomy.json", "fixtures/tutor_2_exercises.json", verbosity=0
+    )
     taxonomy.taxonomy_forget()
 
 

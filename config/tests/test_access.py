@@ -23,6 +23,7 @@ from config.tests.conftest import ACTORS, DIALOG_TEXT, UTTERANCE_TEXT, World
 pytestmark = pytest.mark.django_db
 
 GRAMMAR_TENSE = {"errorCategory": "Grammar", "errorSubCategory": "Tense"}
+EXERCISE_ID = 1  # from fixtures/tutor_2_exercises.json
 PERSONAL = (UTTERANCE_TEXT, DIALOG_TEXT, "ada@example.com")
 # Not part of the API or pages: Django's admin and DRF's browsable-API login have their own auth.
 UNLISTED_PREFIXES = ("admin/", "api-auth/", "_nested_admin/")
@@ -51,6 +52,11 @@ TABLE = [
     Row("POST",   "/api/errors",                          (401, 201, 403, 403, 401, 401)),
     Row("GET",    "/api/generate-exercise",               (401, 403, 200, 403, 401, 401),
         query="user_id={user_id}"),
+    Row("POST",   "/api/exercise-attempts",               (401, 201, 403, 403, 401, 401)),
+    Row("GET",    "/api/users/{user_id}/attempts",        (401, 403, 200, 403, 401, 401)),
+    Row("GET",    "/api/users/{user_id}/progress",        (401, 403, 200, 403, 401, 401)),
+    Row("PUT",    "/api/users/{user_id}/level",           (401, 200, 403, 403, 401, 401)),
+    Row("GET",    "/api/exercises/{exercise_id}",         (401, 403, 200, 403, 401, 401)),
     # dialogs: ingest writes, analyst reads consented dialogs
     Row("GET",    "/data",                                (401, 403, 200, 403, 401, 401),
         reveals=True),
@@ -101,6 +107,12 @@ def body_for(row: Row, world: World) -> Any:
         },
         ("POST", "/api/utterances/{utterance_id}/errors"): {"errors": [GRAMMAR_TENSE]},
         ("POST", "/api/errors"): {"user_id": str(world.learner.id), **GRAMMAR_TENSE},
+        ("POST", "/api/exercise-attempts"): {
+            "user_id": str(world.learner.id),
+            "exercise_id": EXERCISE_ID,
+            "correct": True,
+        },
+        ("PUT", "/api/users/{user_id}/level"): {"level": "B1"},
         ("POST", "/data/{customerId}/{dialogId}"): {"text": "Hello there.", "language": "en"},
         ("POST", "/consents/{dialogId}"): True,
         ("POST", "/api/quizzes"): {
@@ -128,6 +140,7 @@ def url_for(row: Row, world: World) -> str:
         "customerId": world.dialog.customer_id,
         "dialogId": world.dialog.dialog_id,
         "code": world.quiz.code,
+        "exercise_id": EXERCISE_ID,
         **row.params,
     }
     url = row.path.format(**params)

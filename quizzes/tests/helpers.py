@@ -1,4 +1,4 @@
-"""Shared by the quizzes tests: the error-shape assertion, waiting for websocket messages.
+"""Shared by the quizzes tests: waiting for websocket messages (errors: `config.testing`).
 
 (Polling for a condition in sync code: `config.tests.servers.wait_until`.)
 """
@@ -10,12 +10,6 @@ import json
 from collections.abc import Callable
 
 from channels.testing import WebsocketCommunicator
-
-
-def assert_error(response, status: int, code: str, attr: str | None = None) -> None:
-    assert response.status_code == status, response.content
-    errors = response.json()["errors"]
-    assert any(e["code"] == code and (attr is None or e["attr"] == attr) for e in errors), errors
 
 
 async def receive_until(

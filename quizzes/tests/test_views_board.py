@@ -2,9 +2,9 @@
 
 import pytest
 
+from config.testing import assert_error
 from quizzes.models import Participant
 from quizzes.tests.factories import participant_make
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,9 @@ def test_leaderboard_bad_limit_is_400(anon_client, quiz, limit):
 
 
 def test_leaderboard_unknown_quiz_is_404(anon_client, db):
-    assert_error(anon_client.get("/api/quizzes/ZZZZZZ/leaderboard"), 404, "quiz_not_found")
+    assert_error(
+        anon_client.get("/api/quizzes/ZZZZZZ/leaderboard"), status=404, code="quiz_not_found"
+    )
 
 
 def test_leaderboard_reads_redis_not_postgres_once_built(
@@ -63,7 +65,7 @@ def test_api_code_that_cannot_be_a_quiz_is_404_without_a_lookup(
     with django_assert_num_queries(0):
         response = anon_client.get(f"/api/quizzes/{code}/leaderboard")
 
-    assert_error(response, 404, "not_found")
+    assert_error(response, status=404, code="not_found")
 
 
 def test_api_code_is_case_insensitive(anon_client, quiz):

@@ -2,11 +2,11 @@
 
 import pytest
 
+from config.testing import assert_error
 from quizzes import views
 from quizzes.models import Participant
 from quizzes.tests.conftest import bearer_client
 from quizzes.tests.factories import quiz_with_questions
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_join_nickname_taken_case_insensitive_is_409(anon_client, quiz):
 
     response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "aDA"})
 
-    assert_error(response, 409, "nickname_taken", attr="nickname")
+    assert_error(response, status=409, code="nickname_taken", attr="nickname")
 
 
 @pytest.mark.parametrize("status", ["draft", "closed"])
@@ -38,13 +38,13 @@ def test_join_quiz_not_open_is_409(anon_client, status):
 
     response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"})
 
-    assert_error(response, 409, "quiz_not_open")
+    assert_error(response, status=409, code="quiz_not_open")
 
 
 def test_join_unknown_code_is_404(anon_client, db):
     response = anon_client.post("/api/quizzes/ZZZZZZ/join", {"nickname": "Ada"})
 
-    assert_error(response, 404, "quiz_not_found")
+    assert_error(response, status=404, code="quiz_not_found")
 
 
 @pytest.mark.parametrize("nickname", ["", "   ", "x" * 41])
@@ -76,8 +76,8 @@ def test_join_with_unknown_or_foreign_token(quiz, player):
     unknown = bearer_client("nope").post(f"/api/quizzes/{quiz.code}/join", {})
     foreign = player[1].post(f"/api/quizzes/{other.code}/join", {})
 
-    assert_error(unknown, 401, "authentication_failed")
-    assert_error(foreign, 403, "participant_of_other_quiz")
+    assert_error(unknown, status=401, code="authentication_failed")
+    assert_error(foreign, status=403, code="participant_of_other_quiz")
 
 
 def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch):
@@ -89,4 +89,4 @@ def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch):
 
     response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "c"})
 
-    assert_error(response, 429, "throttled")
+    assert_error(response, status=429, code="throttled")

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
+from config.testing import assert_error
 from quizzes import services
 from quizzes.models import Answer, Participant, Question, QuestionServe, Quiz
 from quizzes.tests.conftest import bearer_client
@@ -15,7 +16,6 @@ from quizzes.tests.factories import (
     quiz_with_questions,
     wrong_choice,
 )
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -77,15 +77,15 @@ def test_next_needs_a_participant_of_this_quiz(anon_client, quiz, player):
     missing = anon_client.get(f"/api/quizzes/{quiz.code}/next")
     foreign = player[1].get(f"/api/quizzes/{other.code}/next")
 
-    assert_error(missing, 401, "not_authenticated")
+    assert_error(missing, status=401, code="not_authenticated")
     assert missing["WWW-Authenticate"].startswith("Bearer")
-    assert_error(foreign, 403, "participant_of_other_quiz")
+    assert_error(foreign, status=403, code="participant_of_other_quiz")
 
 
 def test_next_on_closed_quiz_is_409(quiz, player):
     Quiz.objects.filter(pk=quiz.pk).update(status="closed")
 
-    assert_error(player[1].get(f"/api/quizzes/{quiz.code}/next"), 409, "quiz_closed")
+    assert_error(player[1].get(f"/api/quizzes/{quiz.code}/next"), status=409, code="quiz_closed")
 
 
 # --- Answers -----------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_answer_twice_is_409(quiz, player):
 
     response = answer(client, quiz, question, correct_choice(question))
 
-    assert_error(response, 409, "already_answered", attr="question_id")
+    assert_error(response, status=409, code="already_answered", attr="question_id")
     participant.refresh_from_db()
     assert (participant.score, participant.answered) == (0, 1)
 
@@ -158,7 +158,7 @@ def test_answer_with_choice_of_another_question_is_400(quiz, player):
 
     response = answer(client, quiz, first, correct_choice(second))
 
-    assert_error(response, 400, "choice_not_in_question", attr="choice_id")
+    assert_error(response, status=400, code="choice_not_in_question", attr="choice_id")
 
 
 def test_answer_to_question_of_another_quiz_is_404(quiz, player):
@@ -166,7 +166,7 @@ def test_answer_to_question_of_another_quiz_is_404(quiz, player):
 
     response = answer(player[1], quiz, other_question, correct_choice(other_question))
 
-    assert_error(response, 404, "question_not_found", attr="question_id")
+    assert_error(response, status=404, code="question_not_found", attr="question_id")
 
 
 def test_answer_to_unserved_question_is_409(quiz, player):
@@ -174,7 +174,7 @@ def test_answer_to_unserved_question_is_409(quiz, player):
 
     response = answer(player[1], quiz, question, correct_choice(question))
 
-    assert_error(response, 409, "question_not_served", attr="question_id")
+    assert_error(response, status=409, code="question_not_served", attr="question_id")
 
 
 def test_answer_on_closed_quiz_is_409(quiz, player):
@@ -185,7 +185,7 @@ def test_answer_on_closed_quiz_is_409(quiz, player):
 
     response = answer(client, quiz, question, correct_choice(question))
 
-    assert_error(response, 409, "quiz_closed")
+    assert_error(response, status=409, code="quiz_closed")
     assert not Answer.objects.exists()
 
 
@@ -197,9 +197,9 @@ def test_answer_needs_token_of_this_quiz(anon_client, quiz, player):
     unknown = answer(bearer_client("forged"), quiz, question, correct_choice(question))
     foreign = answer(player[1], other, question, correct_choice(question))
 
-    assert_error(missing, 401, "not_authenticated")
-    assert_error(unknown, 401, "authentication_failed")
-    assert_error(foreign, 403, "participant_of_other_quiz")
+    assert_error(missing, status=401, code="not_authenticated")
+    assert_error(unknown, status=401, code="authentication_failed")
+    assert_error(foreign, status=403, code="participant_of_other_quiz")
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,12 @@ import re
 
 import pytest
 
+from config.testing import assert_error
 from quizzes.models import CODE_ALPHABET, Quiz
 from quizzes.tests.factories import (
     QuizFactory,
     quiz_with_questions,
 )
-from quizzes.tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_quiz_create_accepts_trailing_slash(staff_client):
 def test_quiz_create_rejects_bad_choice_sets_naming_the_field(staff_client, choices):
     response = staff_client.post("/api/quizzes", question_with(choices), format="json")
 
-    assert_error(response, 400, "invalid_choices", attr="questions.0.choices")
+    assert_error(response, status=400, code="invalid_choices", attr="questions.0.choices")
     assert not Quiz.objects.exists()
 
 
@@ -76,14 +76,16 @@ def test_quiz_create_rejects_zero_time_limit_and_no_questions(staff_client):
     time_response = staff_client.post("/api/quizzes", bad_time, format="json")
     empty_response = staff_client.post("/api/quizzes", payload(questions=[]), format="json")
 
-    assert_error(time_response, 400, "min_value", attr="questions.0.time_limit")
-    assert_error(empty_response, 400, "min_length", attr="questions.non_field_errors")
+    assert_error(time_response, status=400, code="min_value", attr="questions.0.time_limit")
+    assert_error(empty_response, status=400, code="min_length", attr="questions.non_field_errors")
 
 
 def test_quiz_api_needs_staff_role(anon_client, analyst_client):
     assert anon_client.get("/api/quizzes").status_code == 401
     assert_error(
-        analyst_client.post("/api/quizzes", payload(), format="json"), 403, "role_required"
+        analyst_client.post("/api/quizzes", payload(), format="json"),
+        status=403,
+        code="role_required",
     )
 
 
@@ -113,7 +115,7 @@ def test_quiz_list_filters_by_status(staff_client, django_assert_num_queries):
 def test_quiz_list_unknown_status_is_400_naming_it(staff_client):
     response = staff_client.get("/api/quizzes?status=archived")
 
-    assert_error(response, 400, "invalid_choice", attr="status")
+    assert_error(response, status=400, code="invalid_choice", attr="status")
 
 
 def test_quiz_detail_shows_correct_choices_to_staff(staff_client, quiz):
@@ -125,7 +127,7 @@ def test_quiz_detail_shows_correct_choices_to_staff(staff_client, quiz):
 
 
 def test_quiz_detail_unknown_code_is_404(staff_client):
-    assert_error(staff_client.get("/api/quizzes/ZZZZZZ"), 404, "quiz_not_found")
+    assert_error(staff_client.get("/api/quizzes/ZZZZZZ"), status=404, code="quiz_not_found")
 
 
 def test_quiz_patch_moves_draft_to_open_to_closed(staff_client):
@@ -150,7 +152,7 @@ def test_quiz_patch_rejects_other_transitions_with_409(staff_client, start, targ
 
     response = staff_client.patch(f"/api/quizzes/{quiz.code}", {"status": target}, format="json")
 
-    assert_error(response, 409, "invalid_status_transition", attr="status")
+    assert_error(response, status=409, code="invalid_status_transition", attr="status")
     quiz.refresh_from_db()
     assert quiz.status == start
 
@@ -158,7 +160,7 @@ def test_quiz_patch_rejects_other_transitions_with_409(staff_client, start, targ
 def test_quiz_patch_unknown_status_is_400(staff_client, quiz):
     response = staff_client.patch(f"/api/quizzes/{quiz.code}", {"status": "paused"}, format="json")
 
-    assert_error(response, 400, "invalid_choice", attr="status")
+    assert_error(response, status=400, code="invalid_choice", attr="status")
 
 
 def test_quiz_open_without_questions_is_409(staff_client):
@@ -166,7 +168,7 @@ def test_quiz_open_without_questions_is_409(staff_client):
 
     response = staff_client.patch(f"/api/quizzes/{quiz.code}", {"status": "open"}, format="json")
 
-    assert_error(response, 409, "quiz_has_no_questions", attr="status")
+    assert_error(response, status=409, code="quiz_has_no_questions", attr="status")
 
 
 def test_quiz_patch_questions_only_while_draft(staff_client, quiz):
@@ -178,7 +180,7 @@ def test_quiz_patch_questions_only_while_draft(staff_client, quiz):
 
     assert changed.status_code == 200
     assert len(changed.json()["questions"]) == 1
-    assert_error(refused, 409, "quiz_not_draft", attr="questions")
+    assert_error(refused, status=409, code="quiz_not_draft", attr="questions")
 
 
 def test_quiz_delete_removes_it(staff_client, quiz):
