@@ -22,17 +22,19 @@ urlpatterns = [
         "api/exercise-attempts", learning_views.AttemptCreateView.as_view(), "tutor-attempts"
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/attempts",
+        "api/users/<any_uuid:user_id>/attempts",
         learning_views.UserAttemptsView.as_view(),
         "tutor-user-attempts",
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/progress",
+        "api/users/<any_uuid:user_id>/progress",
         learning_views.UserProgressView.as_view(),
         "tutor-user-progress",
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/level", learning_views.UserLevelView.as_view(), "tutor-user-level"
+        "api/users/<any_uuid:user_id>/level",
+        learning_views.UserLevelView.as_view(),
+        "tutor-user-level",
     ),
     *optional_slash(
         "api/exercises/<int:exercise_id>",

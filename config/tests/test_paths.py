@@ -20,7 +20,14 @@ from drf_spectacular.generators import SchemaGenerator
 from config.services import api_token_issue
 from config.testing import assert_error
 from config.tests.conftest import World
-from config.tests.test_access import UNLISTED_PREFIXES, Row, _routes, _schema_style, body_for
+from config.tests.test_access import (
+    EXERCISE_ID,
+    UNLISTED_PREFIXES,
+    Row,
+    _routes,
+    _schema_style,
+    body_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +40,7 @@ HOSTILE = {
     "broken_utf8": "a%FF%FEb",
     "spaces_quotes": "a b'\"<>",
     "long": "a" * 5000,
+    "huge_number": "9" * 70,  # matches `<int:...>`, overflows bigint
 }
 
 
@@ -50,6 +58,10 @@ class Route:
 ROUTES = [
     Route("GET", "/api/users/{user_id}", "analyst", 404),
     Route("POST", "/api/utterances/{utterance_id}/errors", "ingest", 404),
+    Route("GET", "/api/users/{user_id}/attempts", "analyst", 404),
+    Route("GET", "/api/users/{user_id}/progress", "analyst", 404),
+    Route("PUT", "/api/users/{user_id}/level", "ingest", 404),
+    Route("GET", "/api/exercises/{exercise_id}", "analyst", 404),
     Route("POST", "/data/{customerId}/{dialogId}", "ingest", 400, True, params={"dialogId": "d-2"}),
     Route("GET", "/data/{customerId}/{dialogId}", "analyst", 400, named=True),
     Route("DELETE", "/data/{customerId}/{dialogId}", "ingest", 400, named=True),
@@ -79,6 +91,7 @@ def _real_params(world: World) -> dict[str, str]:
         "customerId": world.dialog.customer_id,
         "dialogId": world.dialog.dialog_id,
         "code": world.quiz.code,
+        "exercise_id": str(EXERCISE_ID),
     }
 
 
@@ -139,11 +152,12 @@ def test_routes_list_every_route_with_a_path_parameter():
 
 
 @pytest.mark.parametrize("spelling", [str.upper, lambda s: s.replace("-", "").upper()])
-def test_user_uuid_in_any_case_is_the_same_user(world, spelling):
-    response = world.client("analyst").get(f"/api/users/{spelling(str(world.learner.id))}")
+@pytest.mark.parametrize("path", ["/api/users/{}", "/api/users/{}/progress"])
+def test_user_uuid_in_any_case_is_the_same_user(world, spelling, path):
+    response = world.client("analyst").get(path.format(spelling(str(world.learner.id))))
 
     assert response.status_code == 200
-    assert response.json()["id"] == str(world.learner.id)
+    assert response.json().get("id", response.json().get("user_id")) == str(world.learner.id)
 
 
 def test_utterance_uuid_in_upper_case_adds_errors(world):
