@@ -108,6 +108,7 @@ def _link(
 
 _NEW_ID = "$response.body#/id"
 _USER_ID = "$response.body#/user_id"
+_EXERCISE = "$response.body#/top_errors/0/exercises/0/id"
 _SAME_QUIZ = {"code": "$request.path.code"}
 _QUIZ_CODE = {"code": "$response.body#/code"}
 _PARTICIPANT = {**_SAME_QUIZ, "header.Authorization": "Bearer {$response.body#/token}"}
@@ -148,6 +149,8 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         ),
         "RecordError": _link("api_errors_create", "An error of theirs.", body={"user_id": _NEW_ID}),
         "Recommend": _link("generate_exercise", "Exercises for them.", {"user_id": _NEW_ID}),
+        "SetLevel": _link("user_level_set", "Their CEFR level.", {"user_id": _NEW_ID}),
+        "Progress": _link("user_progress", "Their progress.", {"user_id": _NEW_ID}),
     },
     ("api_conversations_create", "201"): {
         "AddUtterance": _link(
@@ -172,6 +175,19 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
     ("api_errors_create", "201"): {
         "Recommend": _link("generate_exercise", "For its learner.", {"user_id": _USER_ID}),
         "GetUser": _link("users_retrieve", "Its learner.", {"user_id": _USER_ID}),
+    },
+    ("generate_exercise", "200"): {
+        "GetExercise": _link("exercise_retrieve", "The first one.", {"exercise_id": _EXERCISE}),
+        "Attempt": _link(
+            "exercise_attempts_create",
+            "The learner tries it.",
+            body={"user_id": _USER_ID, "exercise_id": _EXERCISE},
+        ),
+    },
+    ("exercise_attempts_create", "201"): {
+        "Attempts": _link("user_attempts_list", "The learner's attempts.", {"user_id": _USER_ID}),
+        "Progress": _link("user_progress", "The learner's progress.", {"user_id": _USER_ID}),
+        "Recommend": _link("generate_exercise", "What to do next.", {"user_id": _USER_ID}),
     },
     ("dialog_create", "201"): _DIALOG_STORED,
     ("dialog_create", "200"): _DIALOG_STORED,  # an identical retry

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -61,15 +62,19 @@ class Walker:
         self.seen: dict[str, tuple[int, Any, dict[str, str]]] = {}
         self.latest = ""
 
-    def call(self, operation_id: str, actor: str, path_params=None, body=None, headers=None):
+    def call(self, operation_id: str, actor: str, params=None, body: Any = None):
+        """`params`: {"path": {...}, "query": {...}, "header": {...}}."""
         method, path, _ = self.operations[operation_id]
-        path_params = path_params or {}
-        url = path.format(**{name: value for name, value in path_params.items()})
-        response = self.world.client(actor).generic(
-            method, url, **_request_kwargs(body, headers or {})
-        )
+        params = {"path": {}, "query": {}, "header": {}, **(params or {})}
+        url = path.format(**params["path"])
+        if params["query"]:
+            url += "?" + urlencode(params["query"])
+        kwargs = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in params["header"].items()}
+        if body is not None:
+            kwargs |= {"data": json.dumps(body), "content_type": "application/json"}
+        response = self.world.client(actor).generic(method, url, **kwargs)
         payload = response.json() if response.content else None
-        self.seen[operation_id] = (response.status_code, payload, path_params)
+        self.seen[operation_id] = (response.status_code, payload, params["path"])
         self.latest = operation_id
         return response
 
@@ -77,31 +82,22 @@ class Walker:
         """Follows `link_name` from the latest call (or from `source`'s latest call)."""
         source = source or self.latest
         status, payload, path_params = self.seen[source]
-        link = self.operations[source][2]["responses"][str(status)]["links"][link_name]
-        params = {
-            name: _evaluate(expression, payload, path_params)
-            for name, expression in link.get("parameters", {}).items()
-        }
+        links = self.operations[source][2]["responses"][str(status)].get("links", {})
+        assert link_name in links, (source, status, payload)
+        link = links[link_name]
+        target = self.operations[link["operationId"]][2]
+        located = {p["name"]: p["in"] for p in target.get("parameters", [])}
+        params: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
+        for name, expression in link.get("parameters", {}).items():
+            where, _, bare = name.rpartition(".")
+            params[where or located[bare]][bare] = _evaluate(expression, payload, path_params)
         linked_body = {
             name: _evaluate(expression, payload, path_params)
             for name, expression in link.get("requestBody", {}).items()
         }
-        headers = {
-            name.removeprefix("header."): value
-            for name, value in params.items()
-            if name.startswith("header.")
-        }
-        path_params = {name: value for name, value in params.items() if "." not in name}
         if linked_body:
             body = {**(body or {}), **linked_body}
-        return self.call(link["operationId"], actor, path_params, body, headers)
-
-
-def _request_kwargs(body: Any, headers: dict[str, str]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
-    if body is not None:
-        kwargs |= {"data": json.dumps(body), "content_type": "application/json"}
-    return kwargs
+        return self.call(link["operationId"], actor, params, body)
 
 
 def test_links_cover_the_core_workflows(schema):
@@ -143,7 +139,7 @@ def test_links_chain_a_dialog_to_its_consent_and_detail(schema, world):
     walk.call(
         "dialog_create",
         "ingest",
-        {"customerId": "c-9", "dialogId": "d-9"},
+        {"path": {"customerId": "c-9", "dialogId": "d-9"}},
         body={"text": "Hi.", "language": "en"},
     )
 
@@ -157,7 +153,8 @@ def test_links_chain_a_dialog_to_its_consent_and_detail(schema, world):
 
 def test_links_chain_a_join_to_next_and_an_answer(schema, world):
     walk = Walker(schema, world)
-    walk.call("quizzes_join", "anonymous", {"code": world.quiz.code}, body={"nickname": "zed"})
+    code = {"path": {"code": world.quiz.code}}
+    walk.call("quizzes_join", "anonymous", code, body={"nickname": "zed"})
 
     served = walk.follow("Next", "anonymous")
     response = walk.follow("Answer", "anonymous", source="quizzes_join")
@@ -165,3 +162,20 @@ def test_links_chain_a_join_to_next_and_an_answer(schema, world):
     assert served.status_code == 200, served.content[:300]
     assert response.status_code == 201, response.content[:300]
     assert response.json()["answered"] == 1
+
+
+def test_links_chain_an_error_to_a_recommended_exercise_attempt(
+    schema, world, django_capture_on_commit_callbacks
+):
+    walk = Walker(schema, world)
+    walk.call("users_create", "ingest", body={"username": "u3", "email": "u3@x.org"})
+    with django_capture_on_commit_callbacks(execute=True):  # counts the error in Redis
+        walk.follow("RecordError", "ingest", body=GRAMMAR_TENSE)
+
+    recommended = walk.follow("Recommend", "analyst")
+    attempt = walk.follow("Attempt", "ingest", body={"correct": True, "answer": "I went."})
+    attempts = walk.follow("Attempts", "analyst")
+
+    assert recommended.status_code == 200, recommended.content[:300]
+    assert attempt.status_code == 201, attempt.content[:300]
+    assert [a["id"] for a in attempts.json()["results"]] == [attempt.json()["id"]]
