@@ -38,14 +38,12 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# Generous rates: the fuzzer should reach the views; test_limits.py covers the 429s themselves.
 # The participant and the superuser between them may call every operation: the full budget.
 DEEP_ROLES = ("participant", "superuser")
 NARROW_ROLES = ("anonymous", "ingest", "analyst", "staff")
 ROLES = DEEP_ROLES + NARROW_ROLES
+# Generous rates: the fuzzer should reach the views; test_limits.py covers the 429s themselves.
 FUZZ_RATES = {"ingest": "100000/min", "quiz_join": "100000/min", "quiz_answer": "100000/min"}
-
-
 HYPOTHESIS: dict[str, Any] = {
     "deadline": None,
     "database": None,  # a failure prints a curl line to reproduce it; no example files needed
