@@ -66,64 +66,66 @@ def _answer_loop(base: str, code: str, players: list[dict], rate: float, out: li
         out.append((player["nickname"], result["answered"], time.time(), time.monotonic() - before))
 
 
-def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participants: int = 100,
-        rate: float = 50.0, answers: int = 1000, log=print) -> LiveResult:  # fmt: skip
+def quiz_with_players(base: str, staff: str, participants: int) -> tuple[str, list[dict]]:
     client = Client(base)
     code = _quiz_create(client, staff)
-    players = _players_join(client, code, participants)
-    out_file = services.ROOT / "bench" / ".work" / "live.json"
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "bench.live", f"{ws_base}/ws/quizzes/{code}/", str(watchers),
-         str(out_file), base],
-        cwd=services.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    if watcher.stdout.readline().strip() != "READY":
-        raise RuntimeError("websocket watchers did not connect")
-    log(f"  {watchers} websocket clients connected to quiz {code}")
-    records, share = _drive_answers(base, code, players, answers, rate, watcher.pid)
-    watcher.stdin.write("STOP\n")
-    watcher.stdin.flush()
-    watcher.wait(timeout=120)
-    result = _analyse(json.loads(out_file.read_text()), records, answers)
-    result.watcher_cpu_share = share
-    return result
-
-
-def _players_join(client: Client, code: str, participants: int) -> list[dict]:
     players = []
     for n in range(participants):
         joined = client.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
         players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
-    return players
+    return code, players
 
 
-def _drive_answers(
-    base: str, code: str, players: list[dict], answers: int, rate: float, watcher_pid: int
-) -> tuple[list, float]:
-    """Posts `answers` answers at `rate`; returns their records and the watcher's CPU share."""
-    participants = len(players)
-    # Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
-    schedule = [players[i % participants] for i in range(answers)]
+def watchers_start(ws_url: str, clients: int, out_file, origin: str) -> subprocess.Popen:
+    """A bench.live process holding `clients` sockets; returns once all are connected."""
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "bench.live", ws_url, str(clients), str(out_file), origin],
+        cwd=services.ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    if watcher.stdout.readline().strip() != "READY":
+        raise RuntimeError("websocket watchers did not connect")
+    return watcher
+
+
+def answers_drive(base: str, code: str, players: list[dict], *, rate: float, answers: int) -> list:
+    """Four paced drivers, each a quarter of the rate: one slow response never stalls the rest.
+    Returns once every answer is in and the last coalesced broadcast has had time to land."""
+    schedule = [players[i % len(players)] for i in range(answers)]
     records: list = []
     threads = [
         threading.Thread(target=_answer_loop, args=(base, code, schedule[k::4], rate / 4, records))
         for k in range(4)
     ]
-    watcher_cpu = psutil.Process(watcher_pid).cpu_times()
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     time.sleep(2)  # let the last coalesced broadcast land
-    after = psutil.Process(watcher_pid).cpu_times()
+    return records
+
+
+def run(base: str, ws_base: str, staff: str, *, watchers: int = 1000, participants: int = 100,
+        rate: float = 50.0, answers: int = 1000, log=print) -> LiveResult:  # fmt: skip
+    code, players = quiz_with_players(base, staff, participants)
+    out_file = services.ROOT / "bench" / ".work" / "live.json"
+    watcher = watchers_start(f"{ws_base}/ws/quizzes/{code}/", watchers, out_file, base)
+    log(f"  {watchers} websocket clients connected to quiz {code}")
+    watcher_cpu = psutil.Process(watcher.pid).cpu_times()
+    started = time.monotonic()
+    records = answers_drive(base, code, players, rate=rate, answers=answers)
+    after = psutil.Process(watcher.pid).cpu_times()
     share = (after.user + after.system - watcher_cpu.user - watcher_cpu.system) / (
         time.monotonic() - started
     )
-    return records, share
+    watcher.stdin.write("STOP\n")
+    watcher.stdin.flush()
+    watcher.wait(timeout=120)
+    result = analyse(json.loads(out_file.read_text()), records, answers)
+    result.watcher_cpu_share = share
+    return result
 
 
-def _analyse(data: dict, records: list, total_answers: int) -> LiveResult:
+def analyse(data: dict, records: list, total_answers: int) -> LiveResult:
     boards = data["boards"]
     latencies: list[float] = []
     missed_final = 0

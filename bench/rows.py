@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import data, quiz, report, wrk
+from bench import cpu, data, quiz, report, wrk
 from bench.http import Client
 from bench.system import System
 
@@ -46,16 +46,17 @@ def baseline(table: report.Table, system: System, log) -> wrk.WrkResult:
 
 def ingestion(table, system: System, base: wrk.WrkResult, token: str, learners, log) -> None:
     log("row 1: POST /api/utterances with 3 errors, 64 connections, 30 s")
-    result = wrk.run(
-        f"http://127.0.0.1:{system.port}", data.utterance_lines(learners["conversations"]),
-        connections=64, seconds=30, budget=1_000_000, auth=f"Token {token}", warmup=3,
-    )  # fmt: skip
-    log(f"  {result}")
+    lines = data.utterance_lines(learners["conversations"])
+    url, auth = f"http://127.0.0.1:{system.port}", f"Token {token}"
+    wrk.run(url, lines, connections=64, seconds=3, budget=1_000_000, auth=auth)  # warm-up
+    with cpu.Meter(system) as usage:
+        result = wrk.run(url, lines, connections=64, seconds=30, budget=1_000_000, auth=auth)
+    log(f"  {result}; {usage.describe(result.requests)}")
     ratio = result.rps / base.rps
     table.add(
         "1", "error ingestion", "`POST /api/utterances`, 3 errors each, 64 clients, 30 s",
         "≥ 50% of baseline throughput; p99 ≤ 50 ms",
-        f"{result} ({ratio:.0%} of baseline)",
+        f"{result} ({ratio:.0%} of baseline); {usage.describe(result.requests)}",
         ratio >= 0.5 and result.p99_ms <= 50 and result.errors == 0,
     )  # fmt: skip
 
@@ -64,17 +65,19 @@ def recommendations(table, system: System, token: str, learners, log) -> None:
     results = {}
     for size in ("small", "big"):
         path = f"/api/generate-exercise?user_id={learners[size]}&top_n_errors=3&last_n_days=30"
-        results[size] = wrk.run(
-            f"http://127.0.0.1:{system.port}", [f"GET {path}"], connections=4, seconds=10,
-            budget=200_000, auth=f"Token {token}", warmup=2,
-        )  # fmt: skip
+        url, lines, auth = f"http://127.0.0.1:{system.port}", [f"GET {path}"], f"Token {token}"
+        wrk.run(url, lines, connections=4, seconds=2, budget=200_000, auth=auth)  # warm-up
+        with cpu.Meter(system) as usage:
+            results[size] = wrk.run(url, lines, connections=4, seconds=10, budget=200_000,
+                                    auth=auth)  # fmt: skip
         log(f"row 2 {size}: {results[size]}")
+    cost = usage.describe(results["big"].requests, "big-learner request")
     ratio = results["big"].p50_ms / results["small"].p50_ms
     table.add(
         "2", "recommendations", "`GET /api/generate-exercise` (top 3, last 30 days), learner "
         "with 100 vs 1,000,000 errors, 4 clients, 10 s each after 2 s warm-up",
         "p50 ratio big/small ≤ 1.2; p99 ≤ 20 ms",
-        f"small: {results['small']}; big: {results['big']}; p50 ratio {ratio:.2f}",
+        f"small: {results['small']}; big: {results['big']}; p50 ratio {ratio:.2f}; {cost}",
         ratio <= 1.2 and max(r.p99_ms for r in results.values()) <= 20,
     )  # fmt: skip
 
@@ -94,7 +97,7 @@ def priority_recommendations(table, system: System, token: str, learners, log) -
         log(f"row 7 {size}: {results[size]}")
     ratio = results["big"].p50_ms / results["small"].p50_ms
     table.add(
-        "7", "priority recommendations", "`GET /api/generate-exercise?ranking=priority` (top 3, "
+        "9", "priority recommendations", "`GET /api/generate-exercise?ranking=priority` (top 3, "
         "last 30 days), learner with 100 errors and 10 attempts vs 1,000,000 errors and 10,000 "
         "attempts, 4 clients, 10 s each after 2 s warm-up",
         "p50 ratio big/small ≤ 1.2; p99 ≤ 20 ms",
@@ -115,8 +118,10 @@ def dialog_listing(table, system: System, token: str, log) -> None:
         page = client.ok("GET", deep_path)
     log(f"  reached page 5,000 ({seen:,} rows before it) in {time.monotonic() - started:.0f} s")
     url = f"http://127.0.0.1:{system.port}"
-    first = wrk.run(url, ["GET /data/"], connections=4, seconds=10, budget=200_000,
-                    auth=f"Token {token}", warmup=2)  # fmt: skip
+    wrk.run(url, ["GET /data/"], connections=4, seconds=2, budget=200_000, auth=f"Token {token}")
+    with cpu.Meter(system) as usage:
+        first = wrk.run(url, ["GET /data/"], connections=4, seconds=10, budget=200_000,
+                        auth=f"Token {token}")  # fmt: skip
     deep = wrk.run(url, [f"GET {deep_path}"], connections=4, seconds=10, budget=200_000,
                    auth=f"Token {token}", warmup=2)  # fmt: skip
     log(f"  first page: {first}\n  page 5,000: {deep}")
@@ -125,7 +130,8 @@ def dialog_listing(table, system: System, token: str, log) -> None:
         "3", "dialog listing", f"`GET /data/` first page vs page 5,000 (following `next`), "
         f"{page['count']:,} consented dialogs, 4 clients, 10 s each",
         "deep/first p50 ≤ 1.5; first page p50 ≤ 25 ms",
-        f"first: {first}; page 5,000: {deep}; p50 ratio {ratio:.2f}",
+        f"first: {first}; page 5,000: {deep}; p50 ratio {ratio:.2f}; "
+        f"{usage.describe(first.requests, 'first-page request')}",
         ratio <= 1.5 and first.p50_ms <= 25,
     )  # fmt: skip
 

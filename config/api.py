@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.urls import URLPattern, path
 from django_filters import FilterSet
 from django_filters.utils import translate_validation
@@ -115,7 +115,7 @@ class CachedTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def websocket_url(request: Request, path: str) -> str:
+def websocket_url(request: HttpRequest | Request, path: str) -> str:
     """Absolute websocket URL for `path` (e.g. "/ws/quizzes/ABC234/") as this client reaches it.
 
     WS_PUBLIC_URL wins; else the request's host, on WS_PORT when websockets are served apart

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q, QuerySet, Sum
 
 from config.errors import ApplicationError
@@ -63,12 +63,14 @@ def _one_snapshot() -> Iterator[None]:
     the same committed state even while consents and revocations commit in between.
 
     Inside an existing transaction (a caller's, or a test's) its snapshot rules apply instead.
+    On the server the queries are routed to: the replica for analyst reads (config/replica.py).
     """
-    if connection.in_atomic_block:
+    alias = router.db_for_read(Dialog)
+    if connections[alias].in_atomic_block:
         yield
         return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config import replica
 from config.errors import ApplicationError
 from dialogs.models import ConsentDecision, Dialog, DialogCount
 
@@ -112,6 +113,7 @@ def dialog_consent_record(*, dialog_id: str, granted: bool) -> Dialog | None:
         was_consented = dialog.consented
         dialog.delete()
         dialog_counts_add(deltas={key: -1 if was_consented else 0})
+        transaction.on_commit(replica.fence_advance)  # before the answer: replicas must replay it
         return None
     if not dialog.consented:
         dialog.consented_at = timezone.now()
@@ -144,6 +146,7 @@ def dialog_delete(*, customer_id: str, dialog_id: str) -> None:
     )
     dialog.delete()
     dialog_counts_add(deltas={(customer_id, dialog.language): -1 if dialog.consented else 0})
+    transaction.on_commit(replica.fence_advance)
 
 
 @transaction.atomic
@@ -174,6 +177,7 @@ def customer_dialogs_delete(*, customer_id: str) -> int:
         )
         rows = cursor.fetchall()
     dialog_counts_add(deltas={(customer_id, lang): -consented for lang, _, consented in rows})
+    transaction.on_commit(replica.fence_advance)
     return sum(total for _, total, _ in rows)
 
 

@@ -11,6 +11,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from config import replica
 from config.api import HasRole, filterset_values
 from config.openapi import error_responses, filterset_parameters
 from config.throttling import ScopedRedisRateThrottle
@@ -70,7 +71,7 @@ class _WriteView(APIView):
         )
 
 
-class DialogDetailView(_WriteView):
+class DialogDetailView(replica.ReplicaReadMixin, _WriteView):
     """POST stores (ingest), GET reads if consented (analyst), DELETE erases (ingest)."""
 
     @extend_schema(
@@ -156,7 +157,7 @@ class ConsentRecordView(_WriteView):
         return Response(DialogSerializer(dialog).data)
 
 
-class DialogListView(APIView):
+class DialogListView(replica.ReplicaReadMixin, APIView):
     permission_classes = [HasRole("analyst")]
 
     @extend_schema(

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from django.db import connection
-
+from config import replica
 from config.errors import ApplicationError
 from tutor import ranking, selectors
 from tutor.selectors import RowKind
@@ -173,7 +172,9 @@ def learner_sums(
 
 
 def _fetch(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
+    # The replica only inside an opted-in analyst view (progress); generate-exercise reads the
+    # primary, where a flushed snapshot and its ledger row are always visible together.
+    with replica.read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not any(row[0] == 0 for row in rows):

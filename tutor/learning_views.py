@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from config import replica
 from config.api import HasRole
 from config.openapi import error_responses
 from tutor import attempts, progress
@@ -85,7 +86,7 @@ class AttemptCreateView(IngestView):
         return Response(self.OutputSerializer(attempt).data, status=code)
 
 
-class UserAttemptsView(APIView):
+class UserAttemptsView(replica.ReplicaReadMixin, APIView):
     permission_classes = [HasRole("analyst")]
 
     class QuerySerializer(serializers.Serializer):
@@ -161,7 +162,7 @@ class SubcategoryProgressSerializer(serializers.Serializer):
     accuracy = serializers.FloatField(allow_null=True)
 
 
-class UserProgressView(APIView):
+class UserProgressView(replica.ReplicaReadMixin, APIView):
     permission_classes = [HasRole("analyst")]
 
     class QuerySerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import replica
 from config.api import HasRole
 from config.openapi import error_responses
 from config.throttling import ScopedRedisRateThrottle
@@ -79,7 +80,7 @@ class UserCreateView(IngestView):
         return Response(self.OutputSerializer(learner).data, status=status.HTTP_201_CREATED)
 
 
-class UserDetailView(APIView):
+class UserDetailView(replica.ReplicaReadMixin, APIView):
     permission_classes = [HasRole("analyst")]
 
     @extend_schema(
