@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from config.services import api_token_issue
 from config.tests.conftest import World
+from tutor.models import Exercise
 
 pytestmark = pytest.mark.slow
 
@@ -107,6 +108,7 @@ def _real_values(world: World) -> dict[str, Any]:
         "choice_id": question.choices.get(correct=True).id,
         "errorCategory": "Grammar",
         "errorSubCategory": "Tense",
+        "exercise_id": Exercise.objects.order_by("id").values_list("id", flat=True).first(),
     }
 
 
