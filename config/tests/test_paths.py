@@ -3,7 +3,8 @@ over-long values in each of its parameters, and answers with a 4xx, never a 500.
 
 API routes answer in the error shape: an id the body rules refuse (dialogs) is a 400 naming the
 parameter, a value that cannot be a UUID or a quiz code matches no route (404). UUIDs are taken
-in any case, as bodies take them, and reach the view lower-cased.
+in any case, as bodies take them, and reach the view lower-cased. The table (ROUTES) pins each
+route's exact answer; a sweep over the URL resolver covers every route, listed or not.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.urls import get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
 from config.services import api_token_issue
 from config.testing import assert_error
@@ -103,11 +106,12 @@ class _Rollback(Exception):
 def _call(world: World, route: Route, **params: str):
     """One request in a savepoint rolled back afterwards, with the body a valid call would send."""
     body = body_for(Row(route.method, route.path, ()), world)
-    kwargs = {"data": json.dumps(body), "content_type": "application/json"} if body else {}
+    data = json.dumps(body) if body else ""
     url = route.path.format(**{**_real_params(world), **route.params, **params})
+    client = world.client(route.actor)
     try:
         with transaction.atomic():
-            response = world.client(route.actor).generic(route.method, url, **kwargs)
+            response = client.generic(route.method, url, data, content_type="application/json")
             raise _Rollback
     except _Rollback:
         pass
@@ -142,14 +146,74 @@ def test_real_path_parameters_pass(world, route):
     assert response.status_code < 300, response.content[:300]
 
 
-def test_routes_list_every_route_with_a_path_parameter():
-    routes = {
-        _schema_style(route)
-        for route in _routes(get_resolver().url_patterns)
-        if "<" in route and not route.startswith(UNLISTED_PREFIXES)
+def test_routes_are_real_routes():
+    routes = {_schema_style(route) for route in _routes(get_resolver().url_patterns)}
+
+    assert {route.path.rstrip("/") for route in ROUTES} <= routes
+
+
+_PARAM = r"<(?:\w+:)?(\w+)>"
+
+
+def _param_routes(patterns: list, prefix: str = "") -> dict[str, Any]:
+    """Route -> view for every route with a path parameter, outside the admin."""
+    found: dict[str, Any] = {}
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found |= _param_routes(pattern.url_patterns, route)
+        elif "<" in route and not route.startswith(UNLISTED_PREFIXES):
+            found[route] = pattern.callback
+    return found
+
+
+def _methods(view: Any) -> list[str]:
+    view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    if view_class is None:
+        return ["GET"]  # a function view: the pages
+    names = [name for name in view_class.http_method_names if name != "options"]
+    return [name.upper() for name in names if hasattr(view_class, name)]
+
+
+def _filler(name: str, value: str, real: dict[str, str]) -> Any:
+    return lambda match: value if match.group(1) == name else real[match.group(1)]
+
+
+def _hostile_calls(world: World) -> list[tuple[str, str]]:
+    """(method, url) with one hostile value in one parameter, the world's real values in the
+    others, for every route with a parameter and every method its view answers."""
+    real = _real_params(world)
+    calls = []
+    for route, view in _param_routes(get_resolver().url_patterns).items():
+        for name in re.findall(_PARAM, route):
+            for value in HOSTILE.values():
+                url = "/" + re.sub(_PARAM, _filler(name, value, real), route)
+                calls += [(method, url) for method in _methods(view)]
+    return calls
+
+
+def _in_error_shape(response: Any) -> bool:
+    if response["Content-Type"] != "application/json":
+        return True  # the pages' own not-found page
+    return set(response.json()) == {"type", "errors"}
+
+
+def test_every_route_with_a_path_parameter_refuses_hostile_values_without_a_5xx(world):
+    """Also the routes the table above does not list: any method, any hostile value in any
+    parameter, as a participant or a superuser, is a 4xx, in the error shape where JSON."""
+    callers = {"participant": world.client("participant"), "superuser": _superuser_client()}
+    calls = _hostile_calls(world)
+    assert len(calls) > 100
+
+    bad = {
+        (caller, method, url[:100]): response.status_code
+        for method, url in calls
+        for caller, client in callers.items()
+        for response in [client.generic(method, url, "{}", content_type="application/json")]
+        if not 400 <= response.status_code < 500 or not _in_error_shape(response)
     }
 
-    assert routes == {route.path.rstrip("/") for route in ROUTES}
+    assert bad == {}
 
 
 @pytest.mark.parametrize("spelling", [str.upper, lambda s: s.replace("-", "").upper()])
@@ -200,18 +264,22 @@ def test_admin_object_pages_refuse_hostile_ids(world, admin_client):
     assert {url: status for url, status in statuses.items() if status >= 500} == {}
 
 
-def test_options_on_every_api_path_is_not_a_5xx(world):
-    """OPTIONS describes a view's input from its serializer; a view without one was a 500."""
-    token = api_token_issue(username="options-root", role="staff")
+def _superuser_client() -> APIClient:
+    token = api_token_issue(username="paths-root", role="staff")
     token.user.is_superuser = True
     token.user.save(update_fields=["is_superuser"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def test_options_on_every_api_path_is_not_a_5xx(world):
+    """OPTIONS describes a view's input from its serializer; a view without one was a 500."""
+    client = _superuser_client()
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
 
     statuses = {
-        path: world.client("anonymous")
-        .options(path.format(**_real_params(world)), HTTP_AUTHORIZATION=f"Token {token.key}")
-        .status_code
-        for path in paths
+        path: client.options(path.format(**_real_params(world))).status_code for path in paths
     }
 
     assert {path: status for path, status in statuses.items() if status >= 500} == {}
