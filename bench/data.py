@@ -40,8 +40,8 @@ def _errors_insert(learner_id: uuid.UUID, count: int, days: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO tutor_learnererror (created_at, learner_id, subcategory_id)
-            SELECT now() - random() * make_interval(days => %(days)s),
+            INSERT INTO tutor_learnererror (id, created_at, learner_id, subcategory_id)
+            SELECT gen_random_uuid(), now() - random() * make_interval(days => %(days)s),
                    %(learner)s,
                    (%(subs)s::bigint[])[1 + floor(power(random(), 2) * %(n)s)::int]
             FROM generate_series(1, %(count)s)
@@ -147,11 +147,10 @@ def flush_seed(log) -> int:
         pipe = redis.pipeline(transaction=False)
         for learner_id in learner_ids[i : i + 2_000]:
             at = today - timedelta(days=rng.randrange(7))
-            day = counters.day_code(at.date())
-            fields = [f"{rng.choice(subs)}:{day}" for _ in range(per_learner)]
+            errors = [(rng.choice(subs), at) for _ in range(per_learner)]
             script(
                 keys=[counters.pending_key(learner_id)],
-                args=[uuid.uuid4().hex, int(at.timestamp() * 1000), *fields],
+                args=counters.ingest_args(uuid.uuid4(), errors),
                 client=pipe,
             )
             pipe.sadd(counters.DIRTY, learner_id)

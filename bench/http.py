@@ -8,9 +8,13 @@ from urllib.parse import urlsplit
 
 
 class Client:
-    def __init__(self, base_url: str, auth: str = "") -> None:
+    def __init__(self, base_url: str, auth: str = "", source: str | None = None) -> None:
+        """`source`: a loopback address to connect from (127.0.0.N), one client per address."""
+        self.base_url = base_url
         parts = urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.conn = http.client.HTTPConnection(
+            parts.hostname, parts.port, timeout=30, source_address=(source, 0) if source else None
+        )
         self.auth = auth
 
     def call(self, method: str, path: str, body: object = None, auth: str | None = None):

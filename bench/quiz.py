@@ -67,11 +67,14 @@ def _answer_loop(base: str, code: str, players: list[dict], rate: float, out: li
 
 
 def quiz_with_players(base: str, staff: str, participants: int) -> tuple[str, list[dict]]:
+    """Each participant joins from its own loopback address, as real players join from their
+    own devices: the shipped per-IP join limit then applies as in production."""
     client = Client(base)
     code = _quiz_create(client, staff)
     players = []
     for n in range(participants):
-        joined = client.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
+        joiner = Client(base, source=f"127.0.{1 + n // 250}.{1 + n % 250}")
+        joined = joiner.ok("POST", f"/api/quizzes/{code}/join", {"nickname": f"p{n:03d}"})
         players.append({"nickname": f"p{n:03d}", "token": joined["token"]})
     return code, players
 

@@ -6,13 +6,13 @@ import nested_admin
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin import ReadOnlyAdmin
 from config.errors import ApplicationError
-from quizzes import services
+from quizzes import results, services
 from quizzes.models import Answer, Choice, Participant, Question, Quiz, choice_set_error
 from quizzes.serializers import MAX_QUESTIONS
 
@@ -71,12 +71,20 @@ class QuestionInline(DraftOnlyInlineMixin, nested_admin.NestedStackedInline):
 @admin.register(Quiz)
 class QuizAdmin(nested_admin.NestedModelAdmin):
     inlines = [QuestionInline]
-    list_display = ["title", "code", "status", "author", "questions", "players", "live"]
-    list_filter = ["status"]
+    list_display = ["title", "code", "mode", "status", "author", "questions", "players", "live"]
+    list_filter = ["status", "mode"]
     search_fields = ["title", "code"]
     readonly_fields = ["code", "status", "author", "created_at", "opened_at", "closed_at", "live"]
-    fields = ["title", "description", *readonly_fields]
-    actions = ["open_quizzes", "close_quizzes"]
+    fields = [
+        "title", "description", "mode", "close_when_all_answered", "auto_reveal", "late_join",
+        *readonly_fields,
+    ]  # fmt: skip
+    actions = ["open_quizzes", "close_quizzes", "results_csv"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Quiz | None = None) -> list[str]:
+        # The mode is chosen while drafting: a game in play cannot change its rules.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if _editable(obj) else ["mode", *fields]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Quiz]:
         return (
@@ -104,11 +112,15 @@ class QuizAdmin(nested_admin.NestedModelAdmin):
             return "-"
         board = reverse("quiz-board", args=[quiz.code])
         play = reverse("quiz-play", args=[quiz.code])
-        return format_html(
+        links = format_html(
             '<a href="{}" target="_blank">Leaderboard</a> · <a href="{}" target="_blank">Play</a>',
             board,
             play,
         )
+        if quiz.mode != Quiz.Mode.HOSTED:
+            return links
+        host = reverse("quiz-host", args=[quiz.code])
+        return format_html('<a href="{}" target="_blank">Host</a> · {}', host, links)
 
     def save_model(self, request: HttpRequest, obj: Quiz, form: object, change: bool) -> None:
         if not change and not obj.author_id:
@@ -131,6 +143,13 @@ class QuizAdmin(nested_admin.NestedModelAdmin):
     @admin.action(description="Close selected quizzes (final leaderboard goes out live)")
     def close_quizzes(self, request: HttpRequest, queryset: QuerySet[Quiz]) -> None:
         self._set_status(request, queryset, Quiz.Status.CLOSED)
+
+    @admin.action(description="Download results (CSV: per player and question)")
+    def results_csv(self, request: HttpRequest, queryset: QuerySet[Quiz]) -> HttpResponse:
+        text = results.results_csv(results.quiz_results(quiz=quiz) for quiz in queryset)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="quiz-results.csv"'
+        return response
 
 
 class GameRecordAdmin(ReadOnlyAdmin):

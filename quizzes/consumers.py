@@ -5,7 +5,7 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from quizzes import fanout, selectors
+from quizzes import fanout, gamesocket, selectors
 
 CLOSE_UNKNOWN_QUIZ = 4404
 
@@ -40,7 +40,9 @@ class LeaderboardConsumer(QuizSocket):
 
     async def connect(self) -> None:
         self.code = self.scope["url_route"]["kwargs"]["code"]  # normalised by the converter
-        if not await database_sync_to_async(selectors.quiz_exists)(code=self.code):
+        # A classroom connects at once: only the first socket of a quiz asks the database.
+        known = fanout.has_hub(self.code)
+        if not known and not await database_sync_to_async(selectors.quiz_exists)(code=self.code):
             await self.refuse()
             return
         await self.accept()
@@ -54,3 +56,5 @@ class LeaderboardConsumer(QuizSocket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data == "ping":  # keep-alive through proxies that drop idle connections
             await self.send(text_data='{"type":"pong"}')
+        elif text_data and self.hub is not None:
+            await gamesocket.receive(self, text_data)

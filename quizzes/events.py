@@ -61,3 +61,20 @@ def joined(pipe: Pipeline | None, *, code: str, nickname: str) -> None:
 
 def closed(pipe: Pipeline | None, *, code: str) -> None:
     publish(pipe, code=code, message={"type": CLOSED})
+
+
+GAME = "quiz.game"
+ANSWERED = "quiz.answered"
+
+
+def game(pipe: Pipeline | None, *, code: str, state: dict) -> None:
+    """A hosted game moved: the full new public state (quizzes/gamestate.py)."""
+    publish(pipe, code=code, message={"type": GAME, "state": state})
+
+
+def answered(
+    pipe: Pipeline | None, *, code: str, version: int, answered: int, players: int
+) -> None:
+    """One more answer to the open question: only the counts, never the choice."""
+    message = {"type": ANSWERED, "version": version, "answered": answered, "players": players}
+    publish(pipe, code=code, message=message)

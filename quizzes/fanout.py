@@ -9,23 +9,29 @@ one (immediately when idle); later signals ride along. The flush reads the *curr
 Redis once, JSON-encodes it once and writes that text to every local socket. A signal arriving
 while a flush is reading schedules another flush, so the latest state always goes out, and a
 quiz never gets more than 1 / FLUSH_INTERVAL leaderboard messages a second.
+
+Hosted games (quizzes/game.py) add three things, all in quizzes/gamehub.py: the hub keeps the
+latest public state (a reconnecting socket gets it at once), relays each new state encoded once,
+then sends each identified player their own result; and it arms a timer at the open question's
+deadline, a backstop for the Celery task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Container, Coroutine
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from quizzes import events, leaderboard, metrics, selectors
+from quizzes import events, gamehub, leaderboard, metrics, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +64,18 @@ class QuizHub:
         self.last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
+        self.game = gamehub.GameRelay(self)
 
     async def start(self) -> None:
         layer = get_channel_layer()
         self.channel = await layer.new_channel("quizhub.")
         await layer.group_add(events.quiz_group(self.code), self.channel)
-        self._spawn(self._listen())
+        self.spawn(self._listen())
+        await self.game.load()  # after subscribing: no state change falls in between
         self.ready.set()
 
     async def stop(self) -> None:
+        self.game.stop()
         if self._timer:
             self._timer.cancel()
         for task in list(self._tasks):
@@ -75,10 +84,11 @@ class QuizHub:
             # Cancelling the receive above unsubscribed the channel; this drops the group.
             await get_channel_layer().group_discard(events.quiz_group(self.code), self.channel)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
@@ -96,13 +106,20 @@ class QuizHub:
         elif kind == events.JOINED:
             text = json.dumps({"type": "participant_joined", "quiz": self.code,
                                "nickname": message.get("nickname", "")})  # fmt: skip
-            await self._send_all(text, kind="participant_joined")
-            self.mark_dirty()
+            await self.send_all(text, kind="participant_joined")
+            if self.game.hosted:
+                self.game.joined()  # no leaderboard during a hosted game: it would leak scores
+            else:
+                self.mark_dirty()
         elif kind == events.CLOSED:
             if self._timer:
                 self._timer.cancel()
                 self._timer = None
             await self.flush(kind="quiz_closed")
+        elif kind == events.GAME:
+            await self.game.state(message["state"])
+        elif kind == events.ANSWERED:
+            self.game.answered(message)
 
     def mark_dirty(self) -> None:
         if self._timer is not None:
@@ -114,25 +131,52 @@ class QuizHub:
     def _flush_now(self) -> None:
         self._timer = None
         self.last_flush = asyncio.get_running_loop().time()
-        self._spawn(self.flush(kind="leaderboard"))
+        self.spawn(self.flush(kind="leaderboard"))
 
     async def flush(self, *, kind: str) -> None:
         async with self.lock:
             board = await _board(self.code)
-            await self._send_all(json.dumps({"type": kind, **board}), kind=kind)
+            await self.send_all(json.dumps({"type": kind, **board}), kind=kind)
 
     async def snapshot(self, socket: Socket) -> None:
-        """A fresh board for one (re)connecting socket."""
+        """A fresh board, or a hosted game's current state, for one (re)connecting socket."""
+        if self.game.hosted:
+            await self.game.snapshot(socket)
+            return
         async with self.lock:
             board = await _board(self.code)
             await socket.send(text_data=json.dumps({"type": "leaderboard", **board}))
 
-    async def _send_all(self, text: str, *, kind: str) -> None:
+    async def send_all(self, text: str, *, kind: str, skip: Container[Socket] = ()) -> None:
         message = {"type": "websocket.send", "text": text}  # one dict, one string, all sockets
-        for socket in list(self.sockets):
+        prepared = None
+        for socket in [s for s in self.sockets if s not in skip]:
             with contextlib.suppress(Exception):  # a socket closing mid-send is not our problem
-                await socket.base_send(message)
+                protocol = _daphne_protocol(socket)
+                if protocol is None:
+                    await socket.base_send(message)
+                    continue
+                if prepared is None:
+                    prepared = protocol.factory.prepareMessage(text.encode())
+                if protocol.state == protocol.STATE_OPEN:
+                    protocol.sendPreparedMessage(prepared)
         metrics.leaderboard_broadcasts.labels(kind=kind).inc()
+
+
+def _daphne_protocol(socket: Socket) -> Any:
+    """The daphne (autobahn) connection behind a consumer, or None under another server.
+
+    A broadcast is the same text for every socket: through the ASGI send, daphne would encode
+    and frame it once per socket (plus a coroutine hop each), which is most of the cost of a
+    1,000-socket broadcast. Autobahn's prepared messages frame it once for all. daphne hands each
+    consumer `send = partial(server.handle_reply, protocol)`; anything else (tests, other servers)
+    goes through the ASGI send as usual.
+    """
+    send = getattr(socket, "base_send", None)
+    if not isinstance(send, functools.partial) or not send.args:
+        return None
+    protocol = send.args[0]
+    return protocol if hasattr(protocol, "sendPreparedMessage") else None
 
 
 # loop -> code -> hub. Keyed by loop because the channel layer is per loop (tests run one loop
@@ -166,10 +210,16 @@ async def detach(code: str, socket: Socket) -> None:
     if hub is None or socket not in hub.sockets:
         return
     hub.sockets.discard(socket)
+    hub.game.players.pop(socket, None)
     metrics.websocket_connections.dec()
     if not hub.sockets:
         del hubs[code]  # before any await: a new socket now starts a fresh hub
         await hub.stop()
+
+
+def has_hub(code: str) -> bool:
+    """This process already serves the quiz, so it existed when its first socket came."""
+    return code in _hubs.get(asyncio.get_running_loop(), {})
 
 
 def local_sockets(code: str) -> int:

@@ -195,3 +195,15 @@ def _parse(result: list | None) -> dict | None:
 
 def drop(*, code: str) -> None:
     app_redis.client().delete(*keys(code))
+
+
+def ranks(*, code: str, encoded: list[int]) -> list[int] | None:
+    """Rank of each encoded score (1 + how many are strictly above), in one round trip; None
+    when the board is not built (the caller rebuilds it and asks again)."""
+    board, meta, _ = keys(code)
+    pipe = app_redis.client().pipeline(transaction=False)
+    pipe.hexists(meta, "_built")
+    for value in encoded:
+        pipe.zcount(board, f"({value}", "+inf")
+    built, *above = pipe.execute()
+    return [n + 1 for n in above] if built else None

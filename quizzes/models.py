@@ -11,7 +11,6 @@ import secrets
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
 
 # No 0/O, 1/I/L: codes are read aloud and typed from a projector.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -35,6 +34,19 @@ class Quiz(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
+    class Mode(models.TextChoices):
+        SELF_PACED = "self_paced", "Self-paced"
+        HOSTED = "hosted", "Hosted (live, host-paced)"
+
+    class Phase(models.TextChoices):
+        """A hosted game's phase (quizzes/game.py moves it; self-paced quizzes stay in lobby)."""
+
+        LOBBY = "lobby", "Lobby"
+        QUESTION = "question", "Question open"
+        REVEAL = "reveal", "Answer revealed"
+        LEADERBOARD = "leaderboard", "Leaderboard"
+        FINISHED = "finished", "Finished"
+
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     code = models.CharField(
@@ -51,6 +63,24 @@ class Quiz(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.SELF_PACED)
+    close_when_all_answered = models.BooleanField(
+        default=True, help_text="Hosted: a question closes early once every player has answered."
+    )
+    auto_reveal = models.BooleanField(
+        default=True, help_text="Hosted: reveal the answer as soon as the question closes."
+    )
+    late_join = models.BooleanField(
+        default=True, help_text="Hosted: players may join after the start (with 0 points)."
+    )
+    # Hosted game state: changed only by quizzes/game.py, under a row lock on this quiz.
+    phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.LOBBY)
+    question_index = models.PositiveIntegerField(null=True, blank=True, help_text="0-based.")
+    question_opened_at = models.DateTimeField(null=True, blank=True)
+    question_deadline = models.DateTimeField(null=True, blank=True)
+    # +1 on every game change: clients drop an event older than the state they hold.
+    game_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -98,6 +128,9 @@ class Choice(models.Model):
 class Participant(models.Model):
     quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="participants")
     nickname = models.CharField(max_length=40)
+    # quizzes/nicknames.py: equal keys are the same name, equal skeletons look the same.
+    nickname_key = models.CharField(max_length=160)
+    nickname_skeleton = models.CharField(max_length=160)
     # sha256 of the bearer secret: the secret itself is shown once, at join.
     token_hash = models.CharField(max_length=64, unique=True)
     score = models.PositiveIntegerField(default=0)
@@ -110,8 +143,12 @@ class Participant(models.Model):
         ordering = ["-score", "reached_score_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                "quiz", Lower("nickname"), name="quizzes_participant_nickname_ci_unique"
-            )
+                fields=["quiz", "nickname_key"], name="quizzes_participant_nickname_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["quiz", "nickname_skeleton"],
+                name="quizzes_participant_nickname_skeleton_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +186,8 @@ class Answer(models.Model):
     result = models.CharField(max_length=10, choices=Result.choices)
     points = models.PositiveIntegerField()
     answered_at = models.DateTimeField()
+    # From when the question was served (self-paced) or opened (hosted), by the server's clock.
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["answered_at", "id"]

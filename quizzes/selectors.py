@@ -25,8 +25,17 @@ def quiz_get(*, code: str) -> Quiz:
 
 
 def quiz_for_page(*, code: str) -> Quiz | None:
-    """What the player and board pages show; None renders their not-found page."""
-    return Quiz.objects.filter(code=code).only("code", "title", "description", "status").first()
+    """What the player, board and host pages show; None renders their not-found page."""
+    fields = ("code", "title", "description", "status", "mode")
+    return Quiz.objects.filter(code=code).only(*fields).first()
+
+
+def quiz_for_join(*, code: str) -> Quiz:
+    """The quiz as a join response shows it: no questions, only how many there are."""
+    return quiz_found(
+        Quiz.objects.annotate(question_count=Count("questions")).filter(code=code).first(),
+        code=code,
+    )
 
 
 def quizzes_list() -> QuerySet[Quiz]:

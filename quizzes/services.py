@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from config import redis as app_redis
 from config.errors import ApplicationError
-from quizzes import events, leaderboard, metrics, selectors
+from quizzes import events, joining, leaderboard, metrics, selectors
 from quizzes.models import (
     Answer,
     Choice,
@@ -59,14 +59,24 @@ def _questions_create(*, quiz: Quiz, questions: list[dict]) -> None:
 
 
 @transaction.atomic
-def quiz_create(*, author: User, title: str, description: str, questions: list[dict]) -> Quiz:
-    """Creates a draft quiz with its questions and choices (already validated by the caller)."""
+def quiz_create(
+    *,
+    author: User,
+    title: str,
+    description: str,
+    questions: list[dict],
+    mode: str = Quiz.Mode.SELF_PACED,
+    **hosted_settings: bool,
+) -> Quiz:
+    """Creates a draft quiz with its questions and choices (already validated by the caller).
+    `hosted_settings`: close_when_all_answered, auto_reveal, late_join (model defaults)."""
     for attempt in range(5):
         try:
             with transaction.atomic():  # a code collision (1 in ~10^9) only retries the code
                 quiz = Quiz.objects.create(
-                    title=title, description=description, author=author, code=quiz_code_generate()
-                )
+                    title=title, description=description, author=author, mode=mode,
+                    code=quiz_code_generate(), **hosted_settings,
+                )  # fmt: skip
             break
         except IntegrityError:
             if attempt == 4:
@@ -81,24 +91,35 @@ def _quiz_locked(code: str) -> Quiz:
     )
 
 
+ANY_TIME_FIELDS = ("title", "description", "close_when_all_answered", "auto_reveal", "late_join")
+
+
+def _draft_only(quiz: Quiz, field: str) -> None:
+    if quiz.status != Status.DRAFT:
+        raise ApplicationError(
+            "quiz_not_draft",
+            f"`{field}` can only change while the quiz is draft (it is {quiz.status}).",
+            status=409,
+            attr=field,
+        )
+
+
 @transaction.atomic
 def quiz_update(*, code: str, data: dict) -> Quiz:
-    """PATCH: title/description any time; questions only while draft; status via transitions."""
+    """PATCH: title, description and hosted settings any time; questions and mode only while
+    draft; status via transitions."""
     quiz = _quiz_locked(code)
     if "questions" in data:
-        if quiz.status != Status.DRAFT:
-            raise ApplicationError(
-                "quiz_not_draft",
-                f"Questions can only change while the quiz is draft (it is {quiz.status}).",
-                status=409,
-                attr="questions",
-            )
+        _draft_only(quiz, "questions")
         quiz.questions.all().delete()
         _questions_create(quiz=quiz, questions=data["questions"])
-    for field in ("title", "description"):
+    if "mode" in data and data["mode"] != quiz.mode:
+        _draft_only(quiz, "mode")
+        quiz.mode = data["mode"]
+    for field in ANY_TIME_FIELDS:
         if field in data:
             setattr(quiz, field, data[field])
-    quiz.save(update_fields=["title", "description"])
+    quiz.save(update_fields=[*ANY_TIME_FIELDS, "mode"])
     if "status" in data:
         quiz = quiz_status_set(code=code, status=data["status"])
     return quiz
@@ -128,6 +149,11 @@ def quiz_status_set(*, code: str, status: str) -> Quiz:
                 "quiz_has_no_questions", "Add questions before opening.", status=409, attr="status"
             )
         quiz.opened_at = now
+    elif quiz.mode == Quiz.Mode.HOSTED:
+        from quizzes import game  # game builds on this module
+
+        game.game_finish_locked(quiz)  # closes it, and the players' screens show the podium
+        return quiz
     else:
         quiz.closed_at = now
         transaction.on_commit(partial(events.closed, None, code=quiz.code))
@@ -179,12 +205,14 @@ def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
         raise ApplicationError(
             "quiz_not_open", f"This quiz is {quiz.status}, not open.", status=409
         )
+    fields = joining.nickname_fields(nickname)  # 400 for invisible or control characters
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
+            joining.join_admit(quiz=quiz)  # late join (hosted) and the per-quiz cap
             participant = Participant.objects.create(
                 quiz=quiz,
-                nickname=nickname,
+                **fields,
                 token_hash=token_hash(token),
                 reached_score_at=timezone.now(),
             )
@@ -192,14 +220,10 @@ def participant_join(*, code: str, nickname: str) -> tuple[Participant, str]:
                 partial(_board_store_and_signal, quiz=quiz, row=_row(participant), joined=True)
             )
     except IntegrityError as exc:
-        if "quizzes_participant_nickname_ci_unique" not in str(exc):
+        conflict = joining.nickname_conflict(exc)
+        if conflict is None:
             raise
-        raise ApplicationError(
-            "nickname_taken",
-            "This nickname is taken in this quiz (case-insensitive).",
-            status=409,
-            attr="nickname",
-        ) from exc
+        raise conflict from exc
     metrics.participants_joined.inc()
     return participant, token
 
@@ -254,6 +278,7 @@ def question_serve(*, participant: Participant) -> Served | None:
     Idempotent: serving the same unanswered question again keeps the first served_at, so a
     refresh never resets the clock.
     """
+    _quiz_must_be_self_paced(participant.quiz)
     _quiz_must_be_open(participant.quiz.status)
     answered = Answer.objects.filter(participant=participant, question=OuterRef("pk"))
     question = (
@@ -269,6 +294,16 @@ def question_serve(*, participant: Participant) -> Served | None:
     )
     total = Question.objects.filter(quiz_id=participant.quiz_id).count()
     return Served(question, serve.served_at, participant.answered + 1, total)
+
+
+def _quiz_must_be_self_paced(quiz: Quiz) -> None:
+    if quiz.mode == Quiz.Mode.HOSTED:
+        raise ApplicationError(
+            "quiz_is_hosted",
+            "This quiz is hosted: questions come with the game state (GET /game, websocket) "
+            "and answers go to POST /game/answers.",
+            status=409,
+        )
 
 
 def _quiz_must_be_open(status: str) -> None:
@@ -287,6 +322,7 @@ class AnswerOutcome:
 
 def answer_submit(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
     """Records one answer, timed from when `next` served it. A second answer is a 409."""
+    _quiz_must_be_self_paced(participant.quiz)
     try:
         return _answer_record(participant=participant, question_id=question_id, choice_id=choice_id)
     except IntegrityError as exc:
@@ -364,6 +400,7 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
         result=result,
         points=points,
         answered_at=now,
+        response_ms=max(0, round(elapsed * 1000)),
     )
     _score_add(locked, points=points, at=now)
     locked.quiz = quiz

@@ -48,7 +48,7 @@ class QuizListCreateView(GenericAPIView):
     permission_classes = STAFF
     filter_backends = [DjangoFilterBackend]
     filterset_class = QuizListFilter
-    serializer_class = s.StaffQuizInput  # what OPTIONS describes for POST (none was a 500)
+    serializer_class = s.StaffQuizInput  # what OPTIONS and the browsable API describe for POST
 
     def get_queryset(self) -> QuerySet[Quiz]:
         return selectors.quizzes_list()
@@ -133,7 +133,7 @@ class QuizJoinView(APIView):
             "token": entry.token,
             "score": participant.score,
             "answered": participant.answered,
-            "quiz": selectors.quiz_with_questions(code=code),
+            "quiz": selectors.quiz_for_join(code=code),
             "websocket_url": websocket_url(request, f"/ws/quizzes/{code}/"),
         }
         return Response(s.JoinOutput(body).data, status=201 if entry.created else 200)

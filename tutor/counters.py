@@ -85,7 +85,8 @@ def parse_day(code: str) -> date:
 @cache
 def client() -> redis.Redis:
     """Our own client: no automatic retries. A retried increment after a lost reply would count
-    twice, and an ingest request must fail fast (then mark its rows uncounted) when Redis is down.
+    twice, and an ingest request must fail fast when Redis is down (its rows stay marked for the
+    flush's fold).
     """
     return redis.Redis.from_url(
         settings.REDIS_URL,
@@ -96,13 +97,14 @@ def client() -> redis.Redis:
     )
 
 
-# KEYS[1] pending hash. ARGV: batch id, epoch ms, fields "<sid>:<yyyymmdd>"... (repeats = +2).
-# HSETNX on the batch makes a replayed request a no-op and leaves evidence for the flush.
+# KEYS[1] pending hash. ARGV: batch id, then pairs: field "<sid>:<yyyymmdd>", epoch ms (a field
+# may repeat: +1 each). HSETNX on the batch makes a replayed request a no-op and leaves evidence
+# for the flush.
 INGEST_LUA = """
 if redis.call('HSETNX', KEYS[1], 'b:' .. ARGV[1], '1') == 0 then return 0 end
-local ts = tonumber(ARGV[2])
-for i = 3, #ARGV do
+for i = 2, #ARGV, 2 do
   local f = ARGV[i]
+  local ts = tonumber(ARGV[i + 1])
   redis.call('HINCRBY', KEYS[1], f, 1)
   local seen = tonumber(redis.call('HGET', KEYS[1], 't:' .. f) or '0')
   if ts > seen then redis.call('HSET', KEYS[1], 't:' .. f, ts) end
@@ -110,24 +112,40 @@ end
 return 1
 """
 
+# One request's new errors per learner id: its batch id and (subcategory id, error time) pairs.
+LearnerIncrements = dict[str, tuple[uuid.UUID, list[tuple[int, datetime]]]]
+
+
+def ingest_args(batch: uuid.UUID, errors: Iterable[tuple[int, datetime]]) -> list[object]:
+    """INGEST_LUA's ARGV: each error counts in the UTC day of its own time."""
+    args: list[object] = [batch.hex]
+    for sid, at in errors:
+        args += (f"{sid}:{day_code(at.astimezone(UTC).date())}", int(at.timestamp() * 1000))
+    return args
+
+
+def ingest_increments(by_learner: LearnerIncrements) -> None:
+    """One round trip for a whole request (one utterance or a bulk batch): every learner's
+    pending counters, and the dirty marks.
+
+    Raises redis errors; the caller decides (the rows are already committed in Postgres).
+    """
+    if not by_learner:
+        return
+    pipe = client().pipeline(transaction=False)
+    for learner_id, (batch, errors) in by_learner.items():
+        pipe.eval(INGEST_LUA, 1, pending_key(learner_id), *ingest_args(batch, errors))
+    pipe.sadd(DIRTY, *by_learner)
+    pipe.execute()
+
 
 def ingest_increment(
     *, learner_id: str, batch: uuid.UUID, at: datetime, subcategory_ids: Iterable[int]
 ) -> None:
-    """One round trip: bump the learner's pending counters and mark the learner dirty.
-
-    Raises redis errors; the caller decides (the rows are already committed in Postgres).
-    """
-    day = day_code(at.astimezone(UTC).date())
-    fields = [f"{sid}:{day}" for sid in subcategory_ids]
-    if not fields:
-        return
-    pipe = client().pipeline(transaction=False)
-    pipe.eval(
-        INGEST_LUA, 1, pending_key(learner_id), batch.hex, int(at.timestamp() * 1000), *fields
-    )
-    pipe.sadd(DIRTY, learner_id)
-    pipe.execute()
+    """`ingest_increments` for one learner's errors made at one time."""
+    errors = [(sid, at) for sid in subcategory_ids]
+    if errors:
+        ingest_increments({learner_id: (batch, errors)})
 
 
 # Reader: everything Redis knows about one learner, atomically (single slot).

@@ -14,6 +14,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from tutor import ids
+
 _SEPARATORS = re.compile(r"[\s_\-]+")
 
 
@@ -171,7 +173,9 @@ class Exercise(models.Model):
 class LearnerError(models.Model):
     """One error found in an utterance (the API's "error"); Postgres keeps every one."""
 
-    id = models.BigAutoField(primary_key=True)
+    # A UUID the client may choose (a retry then hits the primary key, not a duplicate row);
+    # server-made ones are time-ordered.
+    id = models.UUIDField(primary_key=True, default=ids.new_id, editable=False)
     # Covered by the indexes in Meta; each index is written for every error ingested.
     learner = models.ForeignKey(
         Learner, on_delete=models.CASCADE, related_name="errors", db_index=False
@@ -185,10 +189,11 @@ class LearnerError(models.Model):
         db_index=False,
     )
     subcategory = models.ForeignKey(ErrorSubcategory, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField()
-    # NULL: counted through Redis (or already folded into ErrorCount). Set when the Redis
-    # increment after commit failed or may have failed; the flush then folds the row into
-    # ErrorCount exactly once, unless Redis proves it did count it (see tutor/flush/fold.py).
+    created_at = models.DateTimeField()  # when the learner made it (client time allowed)
+    # The ingest request's batch id (UUIDv7: its time is the ingest moment), written with the row
+    # and cleared by the flush that applies the batch's Redis increment. A row still marked after
+    # the settle time has no applied increment (a worker died before its Redis call, Redis was
+    # down or lost its data): the flush folds it into ErrorCount exactly once (tutor/flush/fold.py).
     uncounted_batch = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -26,7 +26,7 @@ class RowKind(IntEnum):
 
     LEARNER = 0  # present iff the learner exists
     AGGREGATE = 1  # ErrorCount sum per subcategory
-    UNCOUNTED = 2  # rows marked uncounted, per subcategory and batch
+    UNCOUNTED = 2  # rows still marked (no flush applied their batch), per subcategory, batch
     APPLIED = 3  # a snapshot id Redis reported that the ledger already holds
 
 

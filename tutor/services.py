@@ -1,8 +1,7 @@
 """Tutor writes: learners, conversations, utterances and errors; the counter flush entry points.
 
-Errors are committed to Postgres first (the truth); after commit one Redis round trip bumps the
-learner's pending counters. If that fails, the rows are marked uncounted and the flush folds them
-in later, so every error is counted exactly once either way (see the `tutor.flush` package).
+Utterances and errors are written by `tutor.ingest` (retry-safe, counted exactly once, bulk);
+the functions here take plain labels, for callers outside HTTP.
 """
 
 from __future__ import annotations
@@ -11,13 +10,14 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.db import IntegrityError, transaction
 
-from config import redis as app_redis
 from config.errors import ApplicationError
-from tutor import counters, flush, sql, taxonomy
+from tutor import flush, ids
+from tutor.ingest import writes
+from tutor.ingest.plans import ErrorRow, Increments, UtteranceRow, conflict
 from tutor.models import Conversation, Learner, LearnerError, Utterance
+from tutor.payloads import ErrorItem, UtteranceIn
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,12 @@ ErrorLabels = Sequence[tuple[str, str]]  # (errorCategory, errorSubCategory)
 
 
 def learner_create(
-    *, username: str, email: str, first_name: str = "", last_name: str = ""
+    *,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    id: uuid.UUID | None = None,
 ) -> Learner:
     """400 naming `username` or `email` when taken (checked first, then enforced by the DB)."""
     for name, value in (("username", username), ("email", email)):
@@ -34,7 +39,11 @@ def learner_create(
     try:
         with transaction.atomic():
             return Learner.objects.create(
-                username=username, email=email, first_name=first_name, last_name=last_name
+                id=id or uuid.uuid4(),
+                username=username,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
             )
     except IntegrityError as exc:  # lost a race with an identical request
         attr = "email" if "email" in str(exc) else "username"
@@ -43,156 +52,109 @@ def learner_create(
         ) from exc
 
 
-def conversation_create(*, learner_id: uuid.UUID) -> Conversation:
+def learner_ensure(*, id: uuid.UUID, **fields: str) -> tuple[Learner, bool]:
+    """Idempotent `learner_create` with a client id: (learner, created). The same fields again
+    give the stored learner; other fields, 409 naming `id`."""
+    stored = Learner.objects.filter(pk=id).first()
+    if stored is None:
+        try:
+            return learner_create(id=id, **fields), True
+        except ApplicationError:  # taken: perhaps by an identical request racing this one
+            stored = Learner.objects.filter(pk=id).first()
+            if stored is None:
+                raise
+    if any(getattr(stored, name) != value for name, value in fields.items()):
+        raise conflict()
+    return stored, False
+
+
+def conversation_create(
+    *,
+    learner_id: uuid.UUID,
+    id: uuid.UUID | None = None,
+) -> tuple[Conversation, bool]:
+    """(conversation, created). Idempotent per client id: the same user again gives the stored
+    conversation; another user, 409 naming `id`."""
+    if id is not None:
+        stored = Conversation.objects.filter(pk=id).first()
+        if stored is not None:
+            if stored.learner_id != learner_id:
+                raise conflict()
+            return stored, False
     if not Learner.objects.filter(pk=learner_id).exists():
         raise ApplicationError("unknown_user", "No user with this id.", attr="user_id")
-    return Conversation.objects.create(learner_id=learner_id)
-
-
-def _resolve(errors: ErrorLabels, *, attr_prefix: str) -> list[taxonomy.Subcategory]:
-    return [
-        taxonomy.subcategory_resolve(
-            category=category, subcategory=sub, attr_prefix=attr_prefix.format(i=i)
-        )
-        for i, (category, sub) in enumerate(errors)
-    ]
-
-
-def _errors_insert(
-    *, learner_id: uuid.UUID, utterance_id: uuid.UUID | None, subs: list[taxonomy.Subcategory], at
-) -> list[LearnerError]:
-    rows = [
-        LearnerError(
-            learner_id=learner_id, utterance_id=utterance_id, subcategory_id=s.id, created_at=at
-        )
-        for s in subs
-    ]
-    if rows:
-        LearnerError.objects.bulk_create(rows)
-        transaction.on_commit(lambda: errors_count(rows=rows), robust=True)
-    return rows
-
-
-def errors_count(*, rows: list[LearnerError]) -> bool:
-    """After commit: one Redis round trip. On failure the rows are marked for the flush's fold.
-
-    A failure after sending is ambiguous (the increment may have landed); the batch id written
-    with the increments lets the fold tell the two cases apart.
-    """
-    batch = uuid.uuid4()
-    first = rows[0]
     try:
-        counters.ingest_increment(
-            learner_id=str(first.learner_id),
-            batch=batch,
-            at=first.created_at,
-            subcategory_ids=[r.subcategory_id for r in rows],
-        )
-        return True
-    except app_redis.UNAVAILABLE as exc:
-        logger.warning("redis increment failed, errors left for the flush: %s", exc)
-        LearnerError.objects.filter(pk__in=[r.pk for r in rows]).update(uncounted_batch=batch)
-        return False
+        with transaction.atomic():
+            return Conversation.objects.create(id=id or uuid.uuid4(), learner_id=learner_id), True
+    except IntegrityError:
+        if id is None or not Conversation.objects.filter(pk=id).exists():
+            raise
+        return conversation_create(learner_id=learner_id, id=id)  # a racing twin won
 
 
-# One statement, one round trip: look up the conversation's learner, insert the utterance and its
-# errors. A single statement is atomic on its own, so outside an outer transaction there is no
-# BEGIN/COMMIT exchange either. Measured on the ingest hot path: four ORM statements and a commit
-# cost 48% of the request's CPU (bench/results.md).
-UTTERANCE_INSERT_SQL = """
-WITH conv AS (
-    SELECT learner_id FROM tutor_conversation WHERE id = %(conversation)s
-), utt AS (
-    INSERT INTO tutor_utterance (id, conversation_id, learner_id, content, created_at)
-    SELECT %(utterance)s, %(conversation)s, learner_id, %(content)s, %(at)s FROM conv
-    RETURNING id, learner_id
-), errs AS (
-    INSERT INTO tutor_learnererror (learner_id, utterance_id, subcategory_id, created_at)
-    SELECT utt.learner_id, utt.id, sub.id, %(at)s
-    FROM utt, unnest(%(subcategories)s::bigint[]) WITH ORDINALITY AS sub(id, n)
-    ORDER BY sub.n
-    RETURNING id
-)
-SELECT utt.learner_id, (SELECT array_agg(id ORDER BY id) FROM errs) FROM utt
-"""
+# --- Utterances and errors (the write path lives in `tutor.ingest`) ----------------------------
 
 
-def utterance_create(*, conversation_id: uuid.UUID, content: str, errors: ErrorLabels) -> Utterance:
-    """Stores the utterance and its errors atomically (one statement); counts them after commit."""
-    subs = _resolve(errors, attr_prefix="errors.{i}.")
+def _items(errors: ErrorLabels) -> list[ErrorItem]:
+    return [ErrorItem(errorCategory=c, errorSubCategory=s) for c, s in errors]
+
+
+def _utterance(row: UtteranceRow) -> Utterance:
     utterance = Utterance(
-        id=uuid.uuid4(), conversation_id=conversation_id, content=content, created_at=timezone.now()
+        id=row.id,
+        conversation_id=row.conversation_id,
+        learner_id=row.learner_id,
+        content=row.content,
+        created_at=row.created_at,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            UTTERANCE_INSERT_SQL,
-            {
-                "conversation": conversation_id,
-                "utterance": utterance.id,
-                "content": content,
-                "at": utterance.created_at,
-                "subcategories": sql.pg_array(s.id for s in subs),
-            },
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise ApplicationError(
-            "unknown_conversation", "No conversation with this id.", attr="conversation_id"
-        )
-    utterance.learner_id, error_ids = row
-    rows = [
-        LearnerError(
-            id=error_id,
-            learner_id=utterance.learner_id,
-            utterance_id=utterance.id,
-            subcategory_id=sub.id,
-            created_at=utterance.created_at,
-        )
-        for error_id, sub in zip(error_ids or [], subs, strict=True)
-    ]
-    if rows:
-        transaction.on_commit(lambda: errors_count(rows=rows), robust=True)
-    utterance.new_errors = rows
+    utterance.new_errors = [_error(e, row.learner_id, row.id) for e in row.errors]
     return utterance
 
 
+def _error(row: ErrorRow, learner_id, utterance_id) -> LearnerError:
+    return LearnerError(
+        id=row.id,
+        learner_id=learner_id,
+        utterance_id=utterance_id,
+        subcategory_id=row.subcategory_id,
+        created_at=row.created_at,
+    )
+
+
+def utterance_create(*, conversation_id: uuid.UUID, content: str, errors: ErrorLabels) -> Utterance:
+    """Labels in, the stored utterance out (its errors on `.new_errors`); see ingest.writes."""
+    item = UtteranceIn(conversation_id=conversation_id, content=content, errors=_items(errors))
+    row, _ = writes.utterance_create(item=item)
+    return _utterance(row)
+
+
 def utterance_errors_add(*, utterance_id: uuid.UUID, errors: ErrorLabels) -> list[LearnerError]:
-    subs = _resolve(errors, attr_prefix="errors.{i}.")
-    utterance = Utterance.objects.filter(pk=utterance_id).only("learner_id").first()
-    if utterance is None:
-        raise ApplicationError("utterance_not_found", "No utterance with this id.", status=404)
-    with transaction.atomic():
-        return _errors_insert(
-            learner_id=utterance.learner_id, utterance_id=utterance.id, subs=subs, at=timezone.now()
-        )
+    rows, _ = writes.utterance_errors_add(utterance_id=utterance_id, items=_items(errors))
+    owner = Utterance.objects.values_list("learner_id", flat=True).get(pk=utterance_id)
+    return [_error(r, owner, utterance_id) for r in rows]
 
 
 def error_create(
     *, learner_id: uuid.UUID, category: str, subcategory: str, utterance_id: uuid.UUID | None = None
 ) -> LearnerError:
     """One error for simple clients; the utterance, when given, must belong to the learner."""
-    sub = taxonomy.subcategory_resolve(category=category, subcategory=subcategory)
-    if utterance_id is not None:
-        owner = (
-            Utterance.objects.filter(pk=utterance_id).values_list("learner_id", flat=True).first()
-        )
-        if owner is None:
-            raise ApplicationError(
-                "unknown_utterance", "No utterance with this id.", attr="utterance_id"
-            )
-        if owner != learner_id:
-            raise ApplicationError(
-                "utterance_of_other_user",
-                "This utterance belongs to another user.",
-                attr="utterance_id",
-            )
-    elif not Learner.objects.filter(pk=learner_id).exists():
-        raise ApplicationError("unknown_user", "No user with this id.", attr="user_id")
-    with transaction.atomic():
-        (row,) = _errors_insert(
-            learner_id=learner_id, utterance_id=utterance_id, subs=[sub], at=timezone.now()
-        )
-    return row
+    item = ErrorItem(errorCategory=category, errorSubCategory=subcategory)
+    row, _ = writes.error_create(learner_id=learner_id, item=item, utterance_id=utterance_id)
+    return _error(row, learner_id, utterance_id)
+
+
+def errors_count(*, rows: list[LearnerError]) -> bool:
+    """Counts rows written without the ingest path (one learner's): one Redis round trip; on
+    failure the rows are marked with the batch it sent, for the flush's fold."""
+    batch = ids.new_id()
+    counts = Increments()
+    counts.add(
+        rows[0].learner_id, batch, [ErrorRow(r.pk, r.subcategory_id, r.created_at) for r in rows]
+    )
+    if counts.send():
+        return True
+    LearnerError.objects.filter(pk__in=[r.pk for r in rows]).update(uncounted_batch=batch)
+    return False
 
 
 def error_counts_flush() -> flush.FlushResult:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 
 def pg_array(values: Iterable[object]) -> str:
@@ -12,6 +14,17 @@ def pg_array(values: Iterable[object]) -> str:
     element of a list (a regex per value, most of the time of a million-increment flush).
     """
     return "{" + ",".join(map(str, values)) + "}"
+
+
+def pg_uuids(values: Iterable[uuid.UUID]) -> str:
+    """A `uuid[]` literal from 32-digit hex, which Postgres accepts and Python writes 4x faster
+    than the dashed form (the bulk path writes seven ids per utterance)."""
+    return "{" + ",".join(v.hex for v in values) + "}"
+
+
+def pg_times(values: Iterable[datetime]) -> str:
+    """A `timestamptz[]` literal (ISO 8601 in UTC needs no quoting either)."""
+    return "{" + ",".join(v.astimezone(UTC).isoformat() for v in values) + "}"
 
 
 # The ErrorCount upsert: new counts add to an existing (learner, day, subcategory) row. Callers

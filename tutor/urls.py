@@ -10,6 +10,9 @@ urlpatterns = [
     ),
     *optional_slash("api/utterances", views.UtteranceCreateView.as_view(), "tutor-utterances"),
     *optional_slash(
+        "api/utterances/bulk", views.UtteranceBulkCreateView.as_view(), "tutor-utterances-bulk"
+    ),
+    *optional_slash(
         "api/utterances/<any_uuid:utterance_id>/errors",
         views.UtteranceErrorsAddView.as_view(),
         "tutor-utterance-errors",

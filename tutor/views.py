@@ -6,9 +6,16 @@ A service that needs both (e.g. a chat backend reading recommendations) gets bot
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,32 +23,64 @@ from rest_framework.views import APIView
 
 from config import replica
 from config.api import HasRole
-from config.openapi import error_responses
+from config.openapi import ErrorSerializer, error_responses
 from config.throttling import ScopedRedisRateThrottle
-from tutor import recommend, selectors, services
-from tutor.models import Learner, LearnerError
-
-
-class ErrorLabelSerializer(serializers.Serializer):
-    errorCategory = serializers.CharField(max_length=80)
-    errorSubCategory = serializers.CharField(max_length=80)
+from tutor import payloads, recommend, selectors, services, taxonomy
+from tutor.ingest import bulk, writes
+from tutor.ingest.plans import ErrorRow, UtteranceRow
+from tutor.models import Learner
 
 
 class ErrorOutSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField()
     errorCategory = serializers.SerializerMethodField()
     errorSubCategory = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
-    def get_errorCategory(self, error: LearnerError) -> str:
-        return services.taxonomy.taxonomy_get().by_id[error.subcategory_id].category
+    def get_errorCategory(self, error: ErrorRow) -> str:
+        return taxonomy.taxonomy_get().by_id[error.subcategory_id].category
 
-    def get_errorSubCategory(self, error: LearnerError) -> str:
-        return services.taxonomy.taxonomy_get().by_id[error.subcategory_id].name
+    def get_errorSubCategory(self, error: ErrorRow) -> str:
+        return taxonomy.taxonomy_get().by_id[error.subcategory_id].name
 
 
-def _labels(errors: list[dict]) -> list[tuple[str, str]]:
-    return [(e["errorCategory"], e["errorSubCategory"]) for e in errors]
+def _iso(at: datetime) -> str:
+    """As DRF's DateTimeField writes it (UTC, "Z")."""
+    text = at.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _error_out(error: ErrorRow, by_id: dict) -> dict:
+    sub = by_id[error.subcategory_id]
+    return {
+        "id": str(error.id),
+        "errorCategory": sub.category,
+        "errorSubCategory": sub.name,
+        "created_at": _iso(error.created_at),
+    }
+
+
+def utterance_out(row: UtteranceRow) -> dict:
+    """UtteranceOutSerializer's output, built directly: this is the hottest response."""
+    by_id = taxonomy.taxonomy_get().by_id
+    return {
+        "id": str(row.id),
+        "conversation_id": str(row.conversation_id),
+        "user_id": str(row.learner_id),
+        "content": row.content,
+        "errors": [_error_out(e, by_id) for e in row.errors],
+        "created_at": _iso(row.created_at),
+    }
+
+
+def _status(created: bool) -> int:
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+RETRY = (
+    "Safe to retry: with a client-chosen `id`, the same request again answers 200 with the "
+    "stored object and counts nothing twice; the same id with other content is a 409 naming `id`."
+)
 
 
 class IngestView(APIView):
@@ -53,6 +92,7 @@ class IngestView(APIView):
 class UserCreateView(IngestView):
     @extend_schema_serializer(component_name="TutorUserCreateInput")
     class InputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(required=False, help_text=payloads.CLIENT_ID_HELP)
         username = serializers.CharField(max_length=150)
         email = serializers.EmailField(max_length=254)
         first_name = serializers.CharField(
@@ -70,14 +110,23 @@ class UserCreateView(IngestView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
         operation_id="users_create",
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        learner = services.learner_create(**data.validated_data)
-        return Response(self.OutputSerializer(learner).data, status=status.HTTP_201_CREATED)
+        fields = dict(data.validated_data)
+        if "id" in fields:
+            learner, created = services.learner_ensure(**fields)
+        else:
+            learner, created = services.learner_create(**fields), True
+        return Response(self.OutputSerializer(learner).data, status=_status(created))
 
 
 class UserDetailView(replica.ReplicaReadMixin, APIView):
@@ -95,6 +144,7 @@ class UserDetailView(replica.ReplicaReadMixin, APIView):
 class ConversationCreateView(IngestView):
     @extend_schema_serializer(component_name="TutorConversationCreateInput")
     class InputSerializer(serializers.Serializer):
+        id = serializers.UUIDField(required=False, help_text=payloads.CLIENT_ID_HELP)
         user_id = serializers.UUIDField()
 
     @extend_schema_serializer(component_name="TutorConversationCreateOutput")
@@ -105,13 +155,20 @@ class ConversationCreateView(IngestView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation = services.conversation_create(learner_id=data.validated_data["user_id"])
-        return Response(self.OutputSerializer(conversation).data, status=status.HTTP_201_CREATED)
+        conversation, created = services.conversation_create(
+            learner_id=data.validated_data["user_id"], id=data.validated_data.get("id")
+        )
+        return Response(self.OutputSerializer(conversation).data, status=_status(created))
 
 
 class UtteranceOutSerializer(serializers.Serializer):
@@ -119,36 +176,91 @@ class UtteranceOutSerializer(serializers.Serializer):
     conversation_id = serializers.UUIDField()
     user_id = serializers.UUIDField(source="learner_id")
     content = serializers.CharField()
-    errors = ErrorOutSerializer(many=True, source="new_errors")
+    errors = ErrorOutSerializer(many=True)
     created_at = serializers.DateTimeField()
 
 
 class UtteranceCreateView(IngestView):
-    @extend_schema_serializer(component_name="TutorUtteranceCreateInput")
-    class InputSerializer(serializers.Serializer):
-        conversation_id = serializers.UUIDField()
-        content = serializers.CharField(max_length=10_000, trim_whitespace=False)
-        errors = ErrorLabelSerializer(many=True, required=False, default=list, max_length=100)
+    InputSerializer = extend_schema_serializer(component_name="TutorUtteranceCreateInput")(
+        payloads.UtteranceSerializer
+    )
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: UtteranceOutSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: UtteranceOutSerializer,
+            200: OpenApiResponse(UtteranceOutSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        utterance = services.utterance_create(
-            conversation_id=data.validated_data["conversation_id"],
-            content=data.validated_data["content"],
-            errors=_labels(data.validated_data["errors"]),
+        item = payloads.body(
+            request, payloads.UtteranceIn, self.InputSerializer, payloads.utterance_in
         )
-        return Response(UtteranceOutSerializer(utterance).data, status=status.HTTP_201_CREATED)
+        row, created = writes.utterance_create(item=item)
+        return Response(utterance_out(row), status=_status(created))
+
+
+@extend_schema_serializer(component_name="TutorUtteranceBulkResult")
+class BulkResultSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="201 stored, 200 already stored, or 4xx.")
+    id = serializers.UUIDField(required=False)
+    error_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
+    errors = ErrorSerializer(
+        many=True, required=False, help_text="For a 4xx: `attr` names the item's field."
+    )
+
+
+@extend_schema_serializer(component_name="TutorUtteranceBulkTotals")
+class BulkTotalsSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField(help_text="Already stored: a retry.")
+    rejected = serializers.IntegerField()
+
+
+class UtteranceBulkCreateView(IngestView):
+    throttle_scope = "ingest_bulk"
+
+    @extend_schema_serializer(component_name="TutorUtteranceBulkOutput")
+    class OutputSerializer(serializers.Serializer):
+        results = BulkResultSerializer(many=True, help_text="One per item, in order.")
+        totals = BulkTotalsSerializer()
+
+    @extend_schema(
+        request=extend_schema_serializer(component_name="TutorUtteranceBulkInput")(
+            payloads.BulkSerializer
+        ),
+        responses={200: OutputSerializer, **error_responses(400, 401, 403, 413, 429)},
+        description="Up to TUTOR_BULK_MAX utterances (more: 413 naming `utterances`). Each item "
+        "is validated and stored on its own, exactly once: invalid items do not stop valid ones. "
+        + RETRY,
+    )
+    def post(self, request: Request) -> Response:
+        results = bulk.utterances_bulk_create(raw_items=payloads.bulk_items(request))
+        out = [_bulk_result(r) for r in results]
+        totals = {"created": 0, "existing": 0, "rejected": 0}
+        for r in results:
+            totals[
+                "created" if r.status == 201 else "existing" if r.status == 200 else "rejected"
+            ] += 1
+        return Response({"results": out, "totals": totals})
+
+
+def _bulk_result(result: bulk.ItemResult) -> dict:
+    if result.errors:
+        return {"status": result.status, "errors": result.errors}
+    return {
+        "status": result.status,
+        "id": str(result.id),
+        "error_ids": [str(e) for e in result.error_ids],
+    }
 
 
 class UtteranceErrorsAddView(IngestView):
     @extend_schema_serializer(component_name="TutorUtteranceErrorsAddInput")
     class InputSerializer(serializers.Serializer):
-        errors = ErrorLabelSerializer(many=True, allow_empty=False, max_length=100)
+        errors = payloads.ErrorItemSerializer(many=True, allow_empty=False, max_length=100)
 
     @extend_schema_serializer(component_name="TutorUtteranceErrorsAddOutput")
     class OutputSerializer(serializers.Serializer):
@@ -157,43 +269,55 @@ class UtteranceErrorsAddView(IngestView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="All already stored (a retry)."),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+        description=RETRY + " Each error item may carry its own `id`.",
     )
     def post(self, request: Request, utterance_id: uuid.UUID) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rows = services.utterance_errors_add(
-            utterance_id=utterance_id, errors=_labels(data.validated_data["errors"])
-        )
+        items = [payloads.error_item(e) for e in data.validated_data["errors"]]
+        rows, created = writes.utterance_errors_add(utterance_id=utterance_id, items=items)
         body = {"utterance_id": utterance_id, "errors": rows}
-        return Response(self.OutputSerializer(body).data, status=status.HTTP_201_CREATED)
+        return Response(self.OutputSerializer(body).data, status=_status(created))
 
 
 class ErrorCreateView(IngestView):
     @extend_schema_serializer(component_name="TutorErrorCreateInput")
-    class InputSerializer(ErrorLabelSerializer):
+    class InputSerializer(payloads.ErrorItemSerializer):
         user_id = serializers.UUIDField()
         utterance_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
     @extend_schema_serializer(component_name="TutorErrorCreateOutput")
     class OutputSerializer(ErrorOutSerializer):
-        user_id = serializers.UUIDField(source="learner_id")
+        user_id = serializers.UUIDField()
         utterance_id = serializers.UUIDField(allow_null=True)
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(OutputSerializer, description="Already stored (a retry)."),
+            **error_responses(400, 401, 403, 409, 429),
+        },
+        description=RETRY,
     )
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        error = services.error_create(
-            learner_id=data.validated_data["user_id"],
-            category=data.validated_data["errorCategory"],
-            subcategory=data.validated_data["errorSubCategory"],
-            utterance_id=data.validated_data["utterance_id"],
+        params = data.validated_data
+        row, created = writes.error_create(
+            learner_id=params["user_id"],
+            item=payloads.error_item(params),
+            utterance_id=params["utterance_id"],
         )
-        return Response(self.OutputSerializer(error).data, status=status.HTTP_201_CREATED)
+        body = SimpleNamespace(
+            **vars(row), user_id=params["user_id"], utterance_id=params["utterance_id"]
+        )
+        return Response(self.OutputSerializer(body).data, status=_status(created))
 
 
 class ExerciseSerializer(serializers.Serializer):

@@ -82,7 +82,7 @@ def world(db) -> World:
 
 
 @pytest.fixture
-def throttle_rates(settings, monkeypatch):
+def throttle_rates(settings, monkeypatch, fresh_throttle_window):
     """Sets throttle rates the way THROTTLE_* env vars do: `throttle_rates(quiz_join="2/min")`."""
 
     def _set(**rates: str) -> None:

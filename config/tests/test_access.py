@@ -37,7 +37,11 @@ class Row:
     reveals: bool = False  # a 2xx body legitimately holds personal data
     query: str = ""
     params: dict[str, str] = field(default_factory=dict)  # path params other than the world's
+    json_body: bool = True  # a POST/PATCH that reads a JSON body (a hosted game's moves don't)
 
+
+# A hosted game's moves on the world's (self-paced) quiz: only staff get past auth, to a 409.
+STAFF_409 = (401, 403, 403, 409, 401, 401)
 
 # fmt: off
 TABLE = [
@@ -48,6 +52,7 @@ TABLE = [
         reveals=True),
     Row("POST",   "/api/conversations",                   (401, 201, 403, 403, 401, 401)),
     Row("POST",   "/api/utterances",                      (401, 201, 403, 403, 401, 401)),
+    Row("POST",   "/api/utterances/bulk",                 (401, 200, 403, 403, 401, 401)),
     Row("POST",   "/api/utterances/{utterance_id}/errors",(401, 201, 403, 403, 401, 401)),
     Row("POST",   "/api/errors",                          (401, 201, 403, 403, 401, 401)),
     Row("GET",    "/api/generate-exercise",               (401, 403, 200, 403, 401, 401),
@@ -79,6 +84,14 @@ TABLE = [
     Row("GET",    "/api/quizzes/{code}/next",             (401, 401, 401, 401, 200, 403)),
     Row("POST",   "/api/quizzes/{code}/answers",          (401, 401, 401, 401, 201, 403)),
     Row("GET",    "/api/quizzes/{code}/leaderboard",      (200, 200, 200, 200, 200, 200)),
+    Row("GET",    "/api/quizzes/{code}/results",          (401, 403, 403, 200, 401, 401)),
+    # hosted games (the world's quiz is self-paced: the staff's move is refused with a 409)
+    Row("POST",   "/api/quizzes/{code}/game/start",  STAFF_409, json_body=False),
+    Row("POST",   "/api/quizzes/{code}/game/reveal",  STAFF_409, json_body=False),
+    Row("POST",   "/api/quizzes/{code}/game/next",  STAFF_409, json_body=False),
+    Row("POST",   "/api/quizzes/{code}/game/end",  STAFF_409, json_body=False),
+    Row("GET",    "/api/quizzes/{code}/game",             (409, 409, 409, 409, 409, 409)),
+    Row("POST",   "/api/quizzes/{code}/game/answers",     (401, 401, 401, 401, 409, 403)),
     # platform
     Row("GET",    "/api/me",                              (401, 200, 200, 200, 401, 401)),
     Row("GET",    "/api/schema",                          (200, 200, 200, 200, 200, 200)),
@@ -91,6 +104,8 @@ TABLE = [
     # browser pages: public, their data comes from the API and the websocket
     Row("GET",    "/quizzes/{code}/",                     (200, 200, 200, 200, 200, 200)),
     Row("GET",    "/quizzes/{code}/board",                (200, 200, 200, 200, 200, 200)),
+    # the host's screen needs a staff session (the admin's sign-in), not a token
+    Row("GET",    "/quizzes/{code}/host",                 (302, 302, 302, 302, 302, 302)),
 ]
 # fmt: on
 
@@ -104,6 +119,9 @@ def body_for(row: Row, world: World) -> Any:
             "conversation_id": str(world.conversation.id),
             "content": "I goes home.",
             "errors": [GRAMMAR_TENSE],
+        },
+        ("POST", "/api/utterances/bulk"): {
+            "utterances": [{"conversation_id": str(world.conversation.id), "content": "Hi."}]
         },
         ("POST", "/api/utterances/{utterance_id}/errors"): {"errors": [GRAMMAR_TENSE]},
         ("POST", "/api/errors"): {"user_id": str(world.learner.id), **GRAMMAR_TENSE},
@@ -127,6 +145,10 @@ def body_for(row: Row, world: World) -> Any:
         ("PATCH", "/api/quizzes/{code}"): {"title": "Renamed"},
         ("POST", "/api/quizzes/{code}/join"): {"nickname": "newcomer"},
         ("POST", "/api/quizzes/{code}/answers"): {
+            "question_id": question.id,
+            "choice_id": question.choices.get(correct=True).id,
+        },
+        ("POST", "/api/quizzes/{code}/game/answers"): {
             "question_id": question.id,
             "choice_id": question.choices.get(correct=True).id,
         },

@@ -15,11 +15,14 @@ DEEP_BODY = "[" * 1000 + "]" * 1000  # RecursionError in CPython's json without 
 
 
 def _writer(row: Row) -> str:
-    """The first actor the access table lets through: the one whose body is really parsed."""
-    return next(actor for actor, status in zip(ACTORS, row.expect, strict=True) if status < 300)
+    """The first actor the access table lets through: the one whose body is really parsed (or,
+    where the world's state refuses everyone with a 409, the one allowed to try)."""
+    statuses = list(zip(ACTORS, row.expect, strict=True))
+    passed = [actor for actor, status in statuses if status < 300]
+    return passed[0] if passed else next(a for a, s in statuses if s not in (401, 403))
 
 
-JSON_WRITES = [row for row in TABLE if row.method in {"POST", "PATCH", "PUT"}]
+JSON_WRITES = [row for row in TABLE if row.method in {"POST", "PATCH", "PUT"} and row.json_body]
 
 
 @pytest.mark.parametrize("row", JSON_WRITES, ids=[f"{r.method} {r.path}" for r in JSON_WRITES])

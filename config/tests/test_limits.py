@@ -99,6 +99,7 @@ def test_throttle_rates_come_from_the_environment():
     env = {
         **os.environ,
         "THROTTLE_INGEST": "7/hour",
+        "THROTTLE_INGEST_BULK": "6/hour",
         "THROTTLE_QUIZ_JOIN": "8/hour",
         "THROTTLE_QUIZ_ANSWER": "9/hour",
     }
@@ -113,7 +114,12 @@ def test_throttle_rates_come_from_the_environment():
     )
 
     rates = json.loads(result.stdout.strip().splitlines()[-1])
-    assert rates == {"ingest": "7/hour", "quiz_join": "8/hour", "quiz_answer": "9/hour"}
+    assert rates == {
+        "ingest": "7/hour",
+        "ingest_bulk": "6/hour",
+        "quiz_join": "8/hour",
+        "quiz_answer": "9/hour",
+    }
 
 
 # --- Body size ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ class View:
 
 
 @pytest.fixture
-def throttle(monkeypatch):
+def throttle(monkeypatch, fresh_throttle_window):
     monkeypatch.setattr(ScopedRedisRateThrottle, "THROTTLE_RATES", {"probe": "3/min"})
     return ScopedRedisRateThrottle()
 
@@ -86,3 +86,36 @@ def test_throttle_fails_open_on_a_connection_dropped_mid_call(throttle, monkeypa
     monkeypatch.setattr(app_redis, "client", lambda: DroppedClient())
 
     assert throttle.allow_request(anonymous_request(), View()) is True
+
+
+@pytest.fixture
+def fast_throttle(monkeypatch):
+    """A chat-backend rate: permits are leased in blocks of rate / LEASE_FRACTION (here 5)."""
+    monkeypatch.setattr(ScopedRedisRateThrottle, "THROTTLE_RATES", {"probe": "5000/min"})
+    ScopedRedisRateThrottle.forget_leases()
+    yield ScopedRedisRateThrottle()
+    ScopedRedisRateThrottle.forget_leases()
+
+
+def _window_count() -> int:
+    (key,) = app_redis.client().keys("throttle_probe_*")
+    return int(app_redis.client().get(key))
+
+
+def test_high_rate_throttle_takes_permits_in_blocks_not_one_call_per_request(fast_throttle):
+    verdicts = [fast_throttle.allow_request(anonymous_request(), View()) for _ in range(12)]
+
+    assert verdicts == [True] * 12
+    assert _window_count() == 15  # three blocks of five: 3 Redis calls for 12 requests
+
+
+def test_high_rate_throttle_never_admits_more_than_the_rate(fast_throttle):
+    fast_throttle.allow_request(anonymous_request(), View())
+    (key,) = app_redis.client().keys("throttle_probe_*")
+    app_redis.client().set(key, 4998)  # other processes took all but two permits
+    ScopedRedisRateThrottle.forget_leases()  # this process holds none of them
+
+    verdicts = [fast_throttle.allow_request(anonymous_request(), View()) for _ in range(6)]
+
+    assert verdicts == [True, True, False, False, False, False]
+    assert _window_count() == 5008  # the refusals after the first cost no Redis call

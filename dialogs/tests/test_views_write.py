@@ -181,7 +181,9 @@ def test_write_endpoints_use_the_ingest_throttle_scope():
         assert view.throttle_scope == "ingest"
 
 
-def test_writes_are_throttled_reads_are_not(ingest_client, analyst_client, monkeypatch):
+def test_writes_are_throttled_reads_are_not(
+    ingest_client, analyst_client, monkeypatch, fresh_throttle_window
+):
     rates = {**ScopedRateThrottle.THROTTLE_RATES, "ingest": "2/min"}
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
 

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from quizzes import services
+from quizzes import joining, services
 from quizzes.models import Choice, Participant, Question, Quiz
 
 
@@ -41,7 +41,7 @@ def participant_make(*, quiz: Quiz, nickname: str) -> tuple[Participant, str]:
     token = f"token-{quiz.code}-{nickname}"
     participant = Participant.objects.create(
         quiz=quiz,
-        nickname=nickname,
+        **joining.nickname_fields(nickname),
         token_hash=services.token_hash(token),
         reached_score_at=timezone.now(),
     )
@@ -54,3 +54,23 @@ def correct_choice(question: Question) -> Choice:
 
 def wrong_choice(question: Question) -> Choice:
     return question.choices.filter(correct=False).first()
+
+
+def hosted_quiz(*, questions: int = 2, time_limit: int = 20, **settings: bool) -> Quiz:
+    """An open hosted quiz in its lobby (questions as in `quiz_with_questions`)."""
+    quiz = quiz_with_questions(questions=questions, time_limit=time_limit)
+    quiz.mode = Quiz.Mode.HOSTED
+    for field, value in settings.items():
+        setattr(quiz, field, value)
+    quiz.save()
+    return quiz
+
+
+def hosted_answer(participant: Participant, question: Question, *, right: bool = True):
+    """A hosted player's answer to the open `question`, through the service."""
+    from quizzes import game
+
+    choice = correct_choice(question) if right else wrong_choice(question)
+    return game.game_answer_submit(
+        participant=participant, question_id=question.pk, choice_id=choice.pk
+    )

@@ -28,6 +28,7 @@ def post_data(choices: list[tuple[str, bool]]) -> dict:
     data = {
         "title": "Colours",
         "description": "",
+        "mode": "self_paced",
         "questions-TOTAL_FORMS": "1",
         "questions-INITIAL_FORMS": "0",
         "questions-MIN_NUM_FORMS": "0",

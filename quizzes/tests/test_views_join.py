@@ -11,14 +11,15 @@ from quizzes.tests.factories import quiz_with_questions
 pytestmark = pytest.mark.django_db
 
 
-def test_join_returns_token_quiz_without_answers_and_websocket_url(anon_client, quiz):
+def test_join_returns_token_quiz_without_questions_and_websocket_url(anon_client, quiz):
     response = anon_client.post(f"/api/quizzes/{quiz.code}/join", {"nickname": "Ada"})
 
     assert response.status_code == 201
     body = response.json()
     assert set(body) >= {"participant_id", "token", "quiz", "websocket_url"}
     assert body["websocket_url"].endswith(f"/ws/quizzes/{quiz.code}/")
-    assert len(body["quiz"]["questions"]) == 3
+    assert body["quiz"]["question_count"] == 3  # a question's text comes only when served
+    assert "questions" not in body["quiz"]
     assert "correct" not in str(body["quiz"])
     participant = Participant.objects.get(pk=body["participant_id"])
     assert participant.token_hash != body["token"]  # only a hash is stored
@@ -80,7 +81,7 @@ def test_join_with_unknown_or_foreign_token(quiz, player):
     assert_error(foreign, status=403, code="participant_of_other_quiz")
 
 
-def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch):
+def test_join_is_throttled_per_ip(anon_client, quiz, monkeypatch, fresh_throttle_window):
     monkeypatch.setattr(
         views.ParticipantScopedRateThrottle, "THROTTLE_RATES", {"quiz_join": "2/min"}
     )

@@ -188,3 +188,10 @@ def test_quiz_delete_removes_it(staff_client, quiz):
 
     assert response.status_code == 204
     assert not Quiz.objects.filter(pk=quiz.pk).exists()
+
+
+def test_quiz_list_options_describes_the_create_form(staff_client):
+    response = staff_client.options("/api/quizzes")
+
+    assert response.status_code == 200
+    assert "title" in response.json()["actions"]["POST"]

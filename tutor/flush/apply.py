@@ -81,17 +81,12 @@ def _day_int(day: date) -> int:
 
 
 def _uncounted_settle(cursor: CursorWrapper, tallies: Iterable[Tally]) -> None:
-    """Rows marked uncounted whose Redis increment did land (reply lost) are counted now."""
-    cursor.execute(
-        "SELECT EXISTS (SELECT 1 FROM tutor_learnererror WHERE uncounted_batch IS NOT NULL)"
-    )
-    row = cursor.fetchone()
-    if row is None or not row[0]:
-        return
+    """Every ingested row is written marked with its batch id; the batches whose increments
+    this snapshot holds are counted now, so their marks go in the same transaction."""
     batches = [b for tally in tallies for b in tally.evidence]
     if batches:
         cursor.execute(
             "UPDATE tutor_learnererror SET uncounted_batch = NULL"
             " WHERE uncounted_batch = ANY(%s::uuid[])",
-            [batches],
+            [sql.pg_array(batches)],
         )

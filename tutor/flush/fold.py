@@ -1,9 +1,12 @@
-"""Rows whose Redis increment failed (`uncounted_batch` set) are added to ErrorCount once.
+"""Rows whose Redis increment never landed (`uncounted_batch` still set) go to ErrorCount once.
 
-A request that could not reach Redis, or lost its reply, marks its rows with the batch id it
-sent. A batch is claimable when no pending hash or snapshot holds evidence of it; claiming
-writes a tombstone ("x") into the pending hash, so a late copy of the original increment can
-never land. Only claimed batches are folded.
+Every ingest request writes its rows marked with its batch id, and the flush clears the marks
+of batches whose increment it applies (flush/apply.py). A mark that outlives the settle time
+means the increment never landed: Redis was down or dropped the reply, the web worker died
+between its commit and its Redis call, or Redis lost its data. A batch is claimable when no
+pending hash or snapshot holds evidence of it; claiming writes a tombstone ("x") into the
+pending hash, so a late copy of the original increment can never land. Only claimed batches
+are folded.
 """
 
 from __future__ import annotations
@@ -14,9 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tutor import counters, sql
+from tutor import counters, ids, sql
 from tutor.flush import apply
-from tutor.models import LearnerError
 
 # KEYS: pending, snaps set. ARGV[1] snapshot key prefix, ARGV[2..] batch hex ids.
 CLAIM_LUA = """
@@ -73,17 +75,31 @@ def uncounted_fold(*, settle_seconds: float | None = None, limit: int = 10_000) 
     return row[0] if row else 0
 
 
+# Settled batches: a time-ordered (UUIDv7) batch id carries its ingest moment, so a client time
+# (`created_at` days ago) cannot make a request look settled while its increment is on its way;
+# other ids (rows marked before batch ids were time-ordered, the demo data) go by created_at.
+SETTLED_SQL = """
+SELECT DISTINCT learner_id, uncounted_batch FROM tutor_learnererror
+WHERE uncounted_batch IS NOT NULL
+  AND CASE WHEN substr(uncounted_batch::text, 15, 1) = '7'
+           THEN uncounted_batch < %(before_id)s ELSE created_at < %(before)s END
+LIMIT %(limit)s
+"""
+
+
 def _uncounted_batches(*, older_than: float, limit: int) -> dict[str, list[str]]:
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    pairs = (
-        LearnerError.objects.filter(uncounted_batch__isnull=False, created_at__lt=cutoff)
-        .values_list("learner_id", "uncounted_batch")
-        .distinct()[:limit]
-    )
+    params = {
+        "before": cutoff,
+        "before_id": ids.time_floor(int(cutoff.timestamp() * 1000)),
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(SETTLED_SQL, params)
+        pairs = cursor.fetchall()
     by_learner: dict[str, list[str]] = {}
     for learner_id, batch in pairs:
-        if batch is not None:  # always, by the filter; the column is nullable
-            by_learner.setdefault(str(learner_id), []).append(batch.hex)
+        by_learner.setdefault(str(learner_id), []).append(batch.hex)
     return by_learner
 
 

@@ -66,7 +66,7 @@ def test_error_counts_reads_only_aggregates_not_error_rows(
 
     assert counts == {sub("Grammar", "Tense"): 100}
     sql = ctx.captured_queries[0]["sql"]
-    assert "uncounted_batch IS NOT NULL" in sql  # only the (normally empty) uncounted rows
+    assert "uncounted_batch IS NOT NULL" in sql  # only rows no flush has applied yet
 
 
 def test_error_counts_unknown_learner_is_404(tax):

@@ -2,7 +2,8 @@
 (function () {
   "use strict";
 
-  function connect(url, onMessage, liveEl) {
+  // onOpen(socket) runs on every (re)connection: a hosted player says hello there.
+  function connect(url, onMessage, liveEl, onOpen) {
     var attempt = 0, socket = null, stopped = false;
 
     function setLive(on) {
@@ -13,7 +14,11 @@
 
     function open() {
       socket = new WebSocket(url);
-      socket.onopen = function () { attempt = 0; setLive(true); };
+      socket.onopen = function () {
+        attempt = 0;
+        setLive(true);
+        if (onOpen) onOpen(socket);
+      };
       socket.onmessage = function (event) {
         var message;
         try { message = JSON.parse(event.data); } catch (e) { return; }
@@ -32,7 +37,11 @@
     }
 
     open();
-    return { stop: function () { stopped = true; if (socket) socket.close(); } };
+    return {
+      stop: function () { stopped = true; if (socket) socket.close(); },
+      // For tests and tools: drop the connection as a network failure would (it reconnects).
+      drop: function () { if (socket) socket.close(); }
+    };
   }
 
   function renderBoard(listEl, entries, myNickname) {
