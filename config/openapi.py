@@ -129,15 +129,11 @@ _DIALOG_STORED = {
 _JOINED = {
     "Next": _link("quizzes_next", "The first question.", _PARTICIPANT),
     "Answer": _link(
-        "quizzes_answer",
-        "Answer question 1 (409 until `next` served it).",
-        _PARTICIPANT,
-        {
-            "question_id": "$response.body#/quiz/questions/0/id",
-            "choice_id": "$response.body#/quiz/questions/0/choices/0/id",
-        },
+        "quizzes_answer", "Answer with this token; the ids come from `next`.", _PARTICIPANT
     ),
     "Leaderboard": _link("quizzes_leaderboard", "With `me`.", _PARTICIPANT),
+    "GameState": _link("quizzes_game_state", "A hosted game's state.", _PARTICIPANT),
+    "GameAnswer": _link("quizzes_game_answer", "Answer the open question.", _PARTICIPANT),
 }
 
 # (operationId, status) -> {link name: link}. Expressions: OpenAPI runtime expressions.
@@ -205,9 +201,24 @@ LINKS: dict[tuple[str, str], dict[str, dict[str, Any]]] = {
         "DeleteQuiz": _link("api_quizzes_destroy", "Delete it.", _QUIZ_CODE),
         "Join": _link("quizzes_join", "Join it (409 until open).", _QUIZ_CODE),
     },
+    ("quizzes_game_start", "200"): {
+        "Reveal": _link("quizzes_game_reveal", "Close the question.", _SAME_QUIZ),
+        "End": _link("quizzes_game_end", "End the game.", _SAME_QUIZ),
+    },
+    ("quizzes_game_next", "200"): {
+        "Reveal": _link("quizzes_game_reveal", "Close the question.", _SAME_QUIZ),
+    },
+    ("quizzes_game_reveal", "200"): {
+        "Next": _link("quizzes_game_next", "Open the next question.", _SAME_QUIZ),
+        "End": _link("quizzes_game_end", "End the game.", _SAME_QUIZ),
+    },
+    ("quizzes_game_end", "200"): {
+        "Results": _link("quizzes_results", "Export the results.", _SAME_QUIZ),
+    },
     ("api_quizzes_partial_update", "200"): {
         "Join": _link("quizzes_join", "Join it once open.", _QUIZ_CODE),
         "Leaderboard": _link("quizzes_leaderboard", "Its leaderboard.", _QUIZ_CODE),
+        "StartGame": _link("quizzes_game_start", "Host it live.", _QUIZ_CODE),
     },
     ("quizzes_join", "201"): _JOINED,
     ("quizzes_join", "200"): _JOINED,  # resumed: the same token, the same next steps

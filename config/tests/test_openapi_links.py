@@ -157,7 +157,8 @@ def test_links_chain_a_join_to_next_and_an_answer(schema, world):
     walk.call("quizzes_join", "anonymous", code, body={"nickname": "zed"})
 
     served = walk.follow("Next", "anonymous")
-    response = walk.follow("Answer", "anonymous", source="quizzes_join")
+    question = {"question_id": served.json()["id"], "choice_id": served.json()["choices"][0]["id"]}
+    response = walk.follow("Answer", "anonymous", body=question, source="quizzes_join")
 
     assert served.status_code == 200, served.content[:300]
     assert response.status_code == 201, response.content[:300]
