@@ -20,7 +20,7 @@ run: $(STAMP)
 
 # mypy (django-stubs, drf stubs; config in pyproject.toml) over the packages that pass it;
 # --follow-imports=silent checks the others' code only as far as these packages use it.
-MYPY_PATHS ?= config dialogs
+MYPY_PATHS ?= config dialogs quizzes tutor
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

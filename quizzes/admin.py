@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
 import nested_admin
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +18,20 @@ from config.errors import ApplicationError
 from quizzes import results, services
 from quizzes.models import Answer, Choice, Participant, Question, Quiz, choice_set_error
 from quizzes.serializers import MAX_QUESTIONS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # The mixin's super() is the inline admin it is mixed into (nested_admin is untyped).
+    _InlineAdmin = admin.options.InlineModelAdmin[Any, Any]
+
+    class _QuizCounts(TypedDict):
+        question_count: int
+        participant_count: int
+
+    CountedQuiz = WithAnnotations[Quiz, _QuizCounts]
+else:
+    _InlineAdmin = object
 
 
 def _editable(obj: object) -> bool:
@@ -38,7 +55,7 @@ class ChoiceFormSet(nested_admin.NestedInlineFormSet):
             raise ValidationError(error, code="invalid_choices")
 
 
-class DraftOnlyInlineMixin:
+class DraftOnlyInlineMixin(_InlineAdmin):
     """Questions and choices change only while their quiz is a draft."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -98,7 +115,7 @@ class QuizAdmin(nested_admin.NestedModelAdmin):
         )
 
     @admin.display(description="Questions", ordering="question_count")
-    def questions(self, quiz: Quiz) -> int:
+    def questions(self, quiz: CountedQuiz) -> int:
         return quiz.question_count
 
     @admin.display(description="Participants", ordering="participant_count")
@@ -124,7 +141,7 @@ class QuizAdmin(nested_admin.NestedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Quiz, form: object, change: bool) -> None:
         if not change and not obj.author_id:
-            obj.author = request.user
+            obj.author = cast(User, request.user)  # the admin admits only signed-in staff
         super().save_model(request, obj, form, change)
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Quiz], status: str) -> None:

@@ -57,4 +57,4 @@ class LeaderboardConsumer(QuizSocket):
         if text_data == "ping":  # keep-alive through proxies that drop idle connections
             await self.send(text_data='{"type":"pong"}')
         elif text_data and self.hub is not None:
-            await gamesocket.receive(self, text_data)
+            await gamesocket.receive(self, self.hub, text_data)

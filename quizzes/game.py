@@ -18,8 +18,9 @@ at the reveal, in one statement, so no score (and so no leaderboard) moves befor
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
+from typing import cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -88,12 +89,13 @@ def game_next(*, code: str) -> Quiz:
         quiz.phase = Phase.LEADERBOARD
         _changed(quiz)
     elif quiz.phase == Phase.LEADERBOARD:
-        if quiz.question_index + 1 < Question.objects.filter(quiz_id=quiz.pk).count():
-            _question_open(quiz, index=quiz.question_index + 1)
+        index = cast(int, quiz.question_index)  # set by the start
+        if index + 1 < Question.objects.filter(quiz_id=quiz.pk).count():
+            _question_open(quiz, index=index + 1)
         else:
             _finish(quiz)
     else:
-        hints = {
+        hints: dict[str, str] = {
             Phase.LOBBY: "start the game first.",
             Phase.QUESTION: "reveal the open question first.",
             Phase.FINISHED: "the game is over.",
@@ -181,7 +183,8 @@ def _apply_points(quiz: Quiz) -> None:
 def _reveal(quiz: Quiz) -> None:
     _apply_points(quiz)
     quiz.phase = Phase.REVEAL
-    quiz.question_deadline = min(quiz.question_deadline, timezone.now())
+    deadline = cast(datetime, quiz.question_deadline)  # set while a question is open
+    quiz.question_deadline = min(deadline, timezone.now())
     _changed(quiz, board=True)
 
 
@@ -199,9 +202,8 @@ def _changed(quiz: Quiz, *, board: bool = False) -> None:
     quiz.save(update_fields=GAME_FIELDS)
     transaction.on_commit(partial(_publish, quiz_id=quiz.pk, board=board))
     if quiz.phase == Phase.QUESTION:
-        arm = partial(
-            _arm_deadline, code=quiz.code, version=quiz.game_version, eta=quiz.question_deadline
-        )
+        deadline = cast(datetime, quiz.question_deadline)  # set with the question's opening
+        arm = partial(_arm_deadline, code=quiz.code, version=quiz.game_version, eta=deadline)
         transaction.on_commit(arm)
 
 
@@ -216,7 +218,7 @@ def _publish(*, quiz_id: int, board: bool) -> None:
     events.game(None, code=quiz.code, state=gamestate.public_state(quiz))
 
 
-def _arm_deadline(*, code: str, version: int, eta: object) -> None:
+def _arm_deadline(*, code: str, version: int, eta: datetime) -> None:
     from quizzes import tasks  # tasks import this module
 
     try:
@@ -256,7 +258,7 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
         raise ApplicationError(
             "question_not_open", f"No question is open (the game is in {quiz.phase}).", status=409
         )
-    question = Question.objects.get(pk=gamestate.current_question_id(quiz))
+    question = Question.objects.get(pk=gamestate.open_question_id(quiz))
     if question.pk != question_id:
         raise ApplicationError(
             "question_not_current", "This is not the open question.", status=409, attr="question_id"
@@ -267,8 +269,9 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
             "choice_not_in_question", "This choice is not one of the question's.", attr="choice_id"
         )
     now = timezone.now()
-    elapsed = (now - quiz.question_opened_at).total_seconds()
-    late = now > quiz.question_deadline
+    # Both set when the question opened (the phase is `question`).
+    elapsed = (now - cast(datetime, quiz.question_opened_at)).total_seconds()
+    late = now > cast(datetime, quiz.question_deadline)
     points = 0
     if not late:
         points = services.answer_points(
@@ -304,12 +307,12 @@ def game_all_answered(*, code: str, version: int) -> None:
     if quiz is None or quiz.game_version != version or quiz.phase != Phase.QUESTION:
         return
     answered, players = gamestate.answer_counts(
-        quiz_id=quiz.pk, question_id=gamestate.current_question_id(quiz)
+        quiz_id=quiz.pk, question_id=gamestate.open_question_id(quiz)
     )
     if answered < players:
         return
     if quiz.auto_reveal:
         _reveal(quiz)
-    elif quiz.question_deadline > timezone.now():
+    elif cast(datetime, quiz.question_deadline) > timezone.now():  # the question is open
         quiz.question_deadline = timezone.now()
         _changed(quiz)

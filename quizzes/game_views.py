@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, renderers, status
@@ -40,7 +41,7 @@ class _GameMoveView(APIView):
         return Response(gamestate.public_state(quiz))
 
 
-_MOVE_SCHEMA = {
+_MOVE_SCHEMA: dict[str, Any] = {
     "request": None,
     "responses": {200: s.GameStateOutput, **error_responses(401, 403, 404, 409)},
 }
@@ -140,9 +141,9 @@ class ResultsCSVRenderer(renderers.BaseRenderer):
 
     def render(
         self,
-        data: object,
+        data: Any,
         accepted_media_type: str | None = None,
-        renderer_context: dict | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
         context = renderer_context or {}
         response, request = context.get("response"), context.get("request")

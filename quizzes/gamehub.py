@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -109,7 +109,8 @@ class GameRelay:
         return {**self.current, "remaining": round(remaining, 3), "accepting": remaining > 0}
 
     async def snapshot(self, socket: Socket) -> None:
-        await socket.send(text_data=json.dumps({"type": "game", **self.now()}))
+        state = cast(dict, self.now())  # the hub asks only once `hosted`, i.e. a state is held
+        await socket.send(text_data=json.dumps({"type": "game", **state}))
 
     def hello(self, socket: Socket, token: str) -> None:
         """Queue a player's hello. A classroom (or a restarted server) sends hundreds at once:
@@ -162,7 +163,7 @@ class GameRelay:
     def _flush_answered(self) -> None:
         self._answered_timer = None
         self._last_answered = asyncio.get_running_loop().time()
-        state = self.current
+        state = cast(dict, self.current)  # armed by `answered`, which needs a state
         text = json.dumps({"type": "answered", "version": state["version"],
                            "answered": state["answered"], "players": state["players"]})  # fmt: skip
         # To the screens only (host, boards): players don't show it, and in a big class the

@@ -8,14 +8,18 @@ never say hello.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from quizzes.gamehub import UNKNOWN_TOKEN
+
+if TYPE_CHECKING:
+    from quizzes.fanout import QuizHub, Socket
 
 MAX_TOKEN_LENGTH = 200
 
 
-async def receive(consumer: object, text: str) -> bool:
-    """Handles a hello; False for any other text (the consumer decides)."""
+async def receive(consumer: Socket, hub: QuizHub, text: str) -> bool:
+    """Handles a hello to the consumer's hub; False for any other text (the consumer decides)."""
     try:
         message = json.loads(text)
     except ValueError:
@@ -26,5 +30,5 @@ async def receive(consumer: object, text: str) -> bool:
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_LENGTH:
         await consumer.send(text_data=UNKNOWN_TOKEN)
         return True
-    consumer.hub.game.hello(consumer, token)
+    hub.game.hello(consumer, token)
     return True

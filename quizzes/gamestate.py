@@ -8,6 +8,10 @@ rank travel separately (`personal_states`), to that player only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
+
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +33,11 @@ def current_question_id(quiz: Quiz) -> int | None:
         .values_list("pk", flat=True)
     )
     return ids[quiz.question_index]
+
+
+def open_question_id(quiz: Quiz) -> int:
+    """The current question of a game past the lobby: its first move set the index."""
+    return cast(int, current_question_id(quiz))
 
 
 def answer_counts(*, quiz_id: int, question_id: int) -> tuple[int, int]:
@@ -82,24 +91,27 @@ def public_state(quiz: Quiz) -> dict:
     question_id = current_question_id(quiz)
     state: dict = {
         "quiz": quiz.code, "version": quiz.game_version, "phase": quiz.phase,
-        "status": quiz.status, "number": None if question_id is None else quiz.question_index + 1,
+        "status": quiz.status,
+        "number": None if quiz.question_index is None else quiz.question_index + 1,
         "total": total, "players": Participant.objects.filter(quiz_id=quiz.pk).count(),
         "late_join": quiz.late_join, "auto_reveal": quiz.auto_reveal, "question": None,
         "answered": None, "deadline": None, "remaining": None, "accepting": False,
         "reveal": None, "leaderboard": None, "podium": None,
     }  # fmt: skip
     if quiz.phase in (Phase.QUESTION, Phase.REVEAL):
-        state["question"] = _question(question_id)
-        state["answered"], _ = answer_counts(quiz_id=quiz.pk, question_id=question_id)
+        current = cast(int, question_id)  # a question phase has a current question
+        state["question"] = _question(current)
+        state["answered"], _ = answer_counts(quiz_id=quiz.pk, question_id=current)
     if quiz.phase == Phase.QUESTION:
-        remaining = max(0.0, (quiz.question_deadline - timezone.now()).total_seconds())
+        deadline = cast(datetime, quiz.question_deadline)  # set with the question's opening
+        remaining = max(0.0, (deadline - timezone.now()).total_seconds())
         state.update(
-            deadline=quiz.question_deadline.isoformat(),
+            deadline=deadline.isoformat(),
             remaining=round(remaining, 3),
             accepting=remaining > 0,
         )
     if quiz.phase == Phase.REVEAL:
-        state["reveal"] = _reveal(question_id)
+        state["reveal"] = _reveal(cast(int, question_id))
     if quiz.phase in (Phase.LEADERBOARD, Phase.FINISHED):
         board = selectors.leaderboard_read(
             code=quiz.code, limit=settings.QUIZ_LIVE_BOARD_SIZE, quiz=quiz
@@ -137,7 +149,7 @@ def personal_states(*, quiz: Quiz, participant_ids: list[int]) -> dict[int, dict
             ).values_list("participant_id", "choice_id", "correct", "points")
         }
     encoded = [leaderboard.encode(score=r[2], reached_at=r[3], epoch=quiz.created_at) for r in rows]
-    ranks = leaderboard.ranks(code=quiz.code, encoded=encoded)
+    ranks: Sequence[int | None] | None = leaderboard.ranks(code=quiz.code, encoded=encoded)
     if ranks is None:  # a lost board: rebuild it from Postgres once, then rank
         selectors.leaderboard_rebuild(code=quiz.code, quiz=quiz)
         ranks = leaderboard.ranks(code=quiz.code, encoded=encoded) or [None] * len(rows)

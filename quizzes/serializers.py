@@ -20,7 +20,8 @@ class StaffChoiceInput(serializers.Serializer):
 class StaffQuestionInput(serializers.Serializer):
     text = serializers.CharField(max_length=500)
     time_limit = serializers.IntegerField(min_value=1, max_value=3600, default=20)
-    choices = StaffChoiceInput(many=True, max_length=MAX_CHOICES + 10)
+    # many=True hands min/max_length to the ListSerializer; the stubs type only the child's init.
+    choices = StaffChoiceInput(many=True, max_length=MAX_CHOICES + 10)  # type: ignore[call-arg]
 
     def validate_choices(self, choices: list[dict]) -> list[dict]:
         error = choice_set_error(count=len(choices), correct=sum(c["correct"] for c in choices))
@@ -45,7 +46,8 @@ class StaffQuizInput(serializers.Serializer):
     late_join = serializers.BooleanField(
         default=True, help_text="Hosted: players may join after the start, with 0 points."
     )
-    questions = StaffQuestionInput(many=True, min_length=1, max_length=MAX_QUESTIONS)
+    # min/max_length go to the ListSerializer, untyped in the stubs (see StaffQuestionInput).
+    questions = StaffQuestionInput(many=True, min_length=1, max_length=MAX_QUESTIONS)  # type: ignore[call-arg]
 
 
 class StaffQuizPatchInput(serializers.Serializer):
@@ -58,7 +60,7 @@ class StaffQuizPatchInput(serializers.Serializer):
     auto_reveal = serializers.BooleanField(required=False)
     late_join = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(choices=Quiz.Status.choices, required=False)
-    questions = StaffQuestionInput(
+    questions = StaffQuestionInput(  # type: ignore[call-arg]  # as in StaffQuizInput.questions
         many=True, min_length=1, max_length=MAX_QUESTIONS, required=False
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import cast
+
 from celery import shared_task, signals
 from django.db import OperationalError
 
@@ -24,4 +27,5 @@ def _rearm_deadlines(**kwargs: object) -> None:
         mode=Quiz.Mode.HOSTED, phase=Quiz.Phase.QUESTION, auto_reveal=True
     ).values_list("code", "game_version", "question_deadline")
     for code, version, deadline in open_questions:
-        game_deadline_check.apply_async(kwargs={"code": code, "version": version}, eta=deadline)
+        eta = cast(datetime, deadline)  # an open question has one
+        game_deadline_check.apply_async(kwargs={"code": code, "version": version}, eta=eta)

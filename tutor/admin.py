@@ -30,8 +30,7 @@ class AttemptInline(admin.TabularInline):
     model = ExerciseAttempt
     formset = RecentAttemptsFormSet
     shown = 20
-    fields = ["created_at", "exercise", "correct", "answer"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "exercise", "correct", "answer")
     ordering = ["-created_at", "-id"]
     extra = 0
     can_delete = False

@@ -17,6 +17,7 @@ from django.utils import timezone
 from config.cursors import Cursor, CursorCodec
 from config.errors import ApplicationError
 from tutor.models import Exercise, ExerciseAttempt, Learner
+from tutor.sql import Params
 
 CURSORS = CursorCodec(salt="tutor.attempts.cursor", id_type=uuid.UUID)
 # A client clock a little ahead of ours is not "the future".
@@ -82,7 +83,7 @@ def attempt_record(
         answer=answer,
         created_at=at,
     )
-    params = {
+    params: Params = {
         "id": attempt.id,
         "learner": learner_id,
         "exercise": exercise_id,

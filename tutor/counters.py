@@ -134,7 +134,8 @@ def ingest_increments(by_learner: LearnerIncrements) -> None:
         return
     pipe = client().pipeline(transaction=False)
     for learner_id, (batch, errors) in by_learner.items():
-        pipe.eval(INGEST_LUA, 1, pending_key(learner_id), *ingest_args(batch, errors))
+        args = cast(list[str | int], ingest_args(batch, errors))  # its ARGV: str and int only
+        pipe.eval(INGEST_LUA, 1, pending_key(learner_id), *args)
     pipe.sadd(DIRTY, *by_learner)
     pipe.execute()
 

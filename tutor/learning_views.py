@@ -153,7 +153,8 @@ class SubcategoryProgressSerializer(serializers.Serializer):
     daily = serializers.ListField(
         child=serializers.IntegerField(), help_text="Errors per day, aligned with `days`."
     )
-    errors = serializers.IntegerField(help_text="Errors in this window.")
+    # stubs: this declared field is not Serializer.errors (DRF moves fields)
+    errors = serializers.IntegerField(help_text="Errors in this window.")  # type: ignore[assignment]
     previous_errors = serializers.IntegerField(help_text="Errors in the window before it.")
     trend = serializers.ChoiceField(choices=["new", "worsening", "steady", "improving"])
     change = serializers.FloatField(allow_null=True, help_text="(errors - previous) / previous.")

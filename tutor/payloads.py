@@ -68,7 +68,10 @@ class UtteranceSerializer(serializers.Serializer):
     id = serializers.UUIDField(required=False, help_text=CLIENT_ID_HELP)
     conversation_id = serializers.UUIDField()
     content = serializers.CharField(max_length=10_000, trim_whitespace=False)
-    errors = ErrorItemSerializer(many=True, required=False, default=list, max_length=MAX_ERRORS)
+    # stubs: a declared field named `errors` is not Serializer.errors; many=True takes max_length
+    errors = ErrorItemSerializer(  # type: ignore[assignment, call-arg]
+        many=True, required=False, default=list, max_length=MAX_ERRORS
+    )
     created_at = serializers.DateTimeField(
         required=False,
         help_text="When the learner spoke (default: now); counts land in its UTC day. At most "

@@ -17,7 +17,7 @@ from django.db import connection
 
 from tutor.models import Level
 from tutor.ranking import EPOCH
-from tutor.sql import pg_array
+from tutor.sql import Params, pg_array
 from tutor.taxonomy import EXERCISES_PER_ERROR, ExerciseCard
 
 LEVELS = [code for code, _ in Level.choices]
@@ -60,7 +60,7 @@ def practice_get(
 ) -> Practice:
     """The learner's level, the last attempt and last correct one per exercise, and attempts per
     subcategory since `since`. One statement; bounded by the exercises and subcategories asked."""
-    params = {
+    params: Params = {
         "learner": str(learner_id),
         "exercises": pg_array(exercise_ids),
         "subs": pg_array(subcategory_ids),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
+from typing import cast
 
 from django.db import connection
 from django.utils import timezone
@@ -150,7 +151,9 @@ def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[CountsRo
 
 def _combine(rows: list[CountsRow], state: counters.LearnerRedisState | None, since: date) -> Tally:
     total = Tally()
-    parts, evidence = redis_parts(state, {row[4] for row in rows if row[0] == RowKind.APPLIED})
+    parts, evidence = redis_parts(
+        state, {cast(str, row[4]) for row in rows if row[0] == RowKind.APPLIED}
+    )
     for kind, sid, count, last_seen, batch in rows:
         if kind == RowKind.UNCOUNTED and batch in evidence:
             continue  # Redis did get this batch's increments: counted in redis_parts

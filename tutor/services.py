@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import cast
 
 from django.db import IntegrityError, transaction
 
@@ -100,14 +101,15 @@ def _items(errors: ErrorLabels) -> list[ErrorItem]:
 
 
 def _utterance(row: UtteranceRow) -> Utterance:
+    learner_id = cast(uuid.UUID, row.learner_id)  # the write returns only rows it resolved
     utterance = Utterance(
         id=row.id,
         conversation_id=row.conversation_id,
-        learner_id=row.learner_id,
+        learner_id=learner_id,
         content=row.content,
         created_at=row.created_at,
     )
-    utterance.new_errors = [_error(e, row.learner_id, row.id) for e in row.errors]
+    utterance.new_errors = [_error(e, learner_id, row.id) for e in row.errors]
     return utterance
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TypeAlias
+
+# Named parameters for cursor.execute: the value types this app passes (arrays go as text
+# literals, see pg_array; plain lists only where a value needs quoting).
+Params: TypeAlias = dict[str, bool | int | str | date | datetime | uuid.UUID | list[str] | None]
 
 
 def pg_array(values: Iterable[object]) -> str:

@@ -176,7 +176,8 @@ class UtteranceOutSerializer(serializers.Serializer):
     conversation_id = serializers.UUIDField()
     user_id = serializers.UUIDField(source="learner_id")
     content = serializers.CharField()
-    errors = ErrorOutSerializer(many=True)
+    # stubs: this declared field is not Serializer.errors (DRF moves fields)
+    errors = ErrorOutSerializer(many=True)  # type: ignore[assignment]
     created_at = serializers.DateTimeField()
 
 
@@ -207,7 +208,8 @@ class BulkResultSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="201 stored, 200 already stored, or 4xx.")
     id = serializers.UUIDField(required=False)
     error_ids = serializers.ListField(child=serializers.UUIDField(), required=False)
-    errors = ErrorSerializer(
+    # stubs: this declared field is not Serializer.errors (DRF moves fields)
+    errors = ErrorSerializer(  # type: ignore[assignment]
         many=True, required=False, help_text="For a 4xx: `attr` names the item's field."
     )
 
@@ -260,12 +262,16 @@ def _bulk_result(result: bulk.ItemResult) -> dict:
 class UtteranceErrorsAddView(IngestView):
     @extend_schema_serializer(component_name="TutorUtteranceErrorsAddInput")
     class InputSerializer(serializers.Serializer):
-        errors = payloads.ErrorItemSerializer(many=True, allow_empty=False, max_length=100)
+        # as in payloads.UtteranceSerializer.errors (a field, and many=True takes max_length)
+        errors = payloads.ErrorItemSerializer(  # type: ignore[assignment, call-arg]
+            many=True, allow_empty=False, max_length=100
+        )
 
     @extend_schema_serializer(component_name="TutorUtteranceErrorsAddOutput")
     class OutputSerializer(serializers.Serializer):
         utterance_id = serializers.UUIDField()
-        errors = ErrorOutSerializer(many=True)
+        # stubs: this declared field is not Serializer.errors (DRF moves fields)
+        errors = ErrorOutSerializer(many=True)  # type: ignore[assignment]
 
     @extend_schema(
         request=InputSerializer,
@@ -329,7 +335,8 @@ class ExerciseSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    errors = serializers.IntegerField(help_text="Errors in the window.")
+    # stubs: this declared field is not Serializer.errors (DRF moves fields)
+    errors = serializers.IntegerField(help_text="Errors in the window.")  # type: ignore[assignment]
     window_days = serializers.IntegerField(allow_null=True, help_text="null: all time.")
     last_seen = serializers.DateTimeField()
     attempts = serializers.IntegerField(help_text="Exercises of this kind answered in the window.")

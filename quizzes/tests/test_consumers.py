@@ -5,6 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 from prometheus_client import REGISTRY
@@ -175,13 +176,18 @@ async def test_many_updates_are_coalesced_and_the_latest_state_always_goes_out()
     for socket in sockets:
         await socket.receive_json_from()
 
-    for n in range(1, 31):  # 30 score changes in ~150 ms
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for n in range(1, 31):  # 30 score changes in ~150 ms (longer on a loaded machine)
         await sync_to_async(board_write)(quiz, score=n * 10, answered=n)
         await asyncio.sleep(0.005)
     received = [await receive_until(socket, _shows_score(300)) for socket in sockets]
+    windows = (loop.time() - started) / settings.QUIZ_BROADCAST_INTERVAL
 
     first = received[0]
-    assert 1 <= len(first) <= 4  # at most one per 100 ms, not one per change
+    # At most about one per broadcast interval (the interval is measured, not assumed: a loaded
+    # machine stretches the 150 ms), never one per change.
+    assert 1 <= len(first) <= min(windows + 3, 29)
     assert first[-1]["entries"][0]["score"] == 300  # the last change was not lost
     assert received[1] == first  # every socket got the same (once-encoded) messages
     assert fanout.local_sockets(quiz.code) == 2  # one hub for both sockets

@@ -89,7 +89,7 @@ LIMIT %(limit)s
 
 def _uncounted_batches(*, older_than: float, limit: int) -> dict[str, list[str]]:
     cutoff = timezone.now() - timedelta(seconds=older_than)
-    params = {
+    params: sql.Params = {
         "before": cutoff,
         "before_id": ids.time_floor(int(cutoff.timestamp() * 1000)),
         "limit": limit,

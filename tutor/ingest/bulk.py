@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -111,7 +112,7 @@ def _insert(todo: dict[int, UtteranceRow], results: dict[int, ItemResult]) -> se
     """Writes the first occurrence of each id; an item whose client error id is taken gets a
     409 and the statement runs again without it (the statement is all or nothing)."""
     for _ in range(3):
-        first = {}
+        first: dict[uuid.UUID, tuple[int, UtteranceRow]] = {}
         for i, row in todo.items():
             first.setdefault(row.id, (i, row))
         rows = [row for _, row in first.values()]
@@ -134,17 +135,15 @@ def _insert(todo: dict[int, UtteranceRow], results: dict[int, ItemResult]) -> se
 
 def _write(rows: list[UtteranceRow]) -> tuple[Increments, set[uuid.UUID]]:
     batches: dict[uuid.UUID, uuid.UUID] = {}
-    errors = [
-        (row, e, plans.batch_for(batches, row.learner_id)) for row in rows for e in row.errors
-    ]
-    params = {
+    errors = [(row, e, plans.batch_for(batches, _learner(row))) for row in rows for e in row.errors]
+    params: sql.Params = {
         "ids": sql.pg_uuids(r.id for r in rows),
         "convs": sql.pg_uuids(r.conversation_id for r in rows),
-        "learners": sql.pg_uuids(r.learner_id for r in rows),
+        "learners": sql.pg_uuids(_learner(r) for r in rows),
         "contents": [r.content for r in rows],
         "ats": sql.pg_times(r.created_at for r in rows),
         "eids": sql.pg_uuids(e.id for _, e, _ in errors),
-        "elearners": sql.pg_uuids(r.learner_id for r, _, _ in errors),
+        "elearners": sql.pg_uuids(_learner(r) for r, _, _ in errors),
         "eutts": sql.pg_uuids(r.id for r, _, _ in errors),
         "esubs": sql.pg_array(e.subcategory_id for _, e, _ in errors),
         "eats": sql.pg_times(e.created_at for _, e, _ in errors),
@@ -156,8 +155,13 @@ def _write(rows: list[UtteranceRow]) -> tuple[Increments, set[uuid.UUID]]:
     counts = Increments()
     for row in rows:
         if row.id in inserted and row.errors:
-            counts.add(row.learner_id, batches[row.learner_id], row.errors)
+            learner_id = _learner(row)
+            counts.add(learner_id, batches[learner_id], row.errors)
     return counts, inserted
+
+
+def _learner(row: UtteranceRow) -> uuid.UUID:
+    return cast(uuid.UUID, row.learner_id)  # _learners_assign drops rows without one
 
 
 def _reject_taken_error_ids(todo: dict[int, UtteranceRow], results: dict[int, ItemResult]) -> None:

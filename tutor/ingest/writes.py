@@ -95,7 +95,7 @@ def utterance_create(*, item: UtteranceIn) -> tuple[UtteranceRow, bool]:
 
 def _utterance_insert(plan: UtteranceRow, batch: uuid.UUID) -> tuple[uuid.UUID | None, int]:
     """(the conversation's learner or None, utterances inserted: 0 when the id exists)."""
-    params = {
+    params: sql.Params = {
         "conversation": plan.conversation_id,
         "utterance": plan.id,
         "content": plan.content,
