@@ -355,7 +355,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.postprocess_schema_links",
     ],
+    "PATH_CONVERTER_OVERRIDES": {"any_uuid": {"type": "string", "format": "uuid"}},
     "ENUM_NAME_OVERRIDES": {
         name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
         for name in ("ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum")

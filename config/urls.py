@@ -22,6 +22,11 @@ urlpatterns = [
     *optional_slash("api/redoc", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
     *optional_slash("api/me", views.MeView.as_view(), name="me"),
     path("api-auth/", include("rest_framework.urls")),
+    # Ahead of admin.site.urls, which routes the same path to Django's unguarded view.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(views.admin_view_on_site),
+    ),
     path("admin/", admin.site.urls),
     path("_nested_admin/", include("nested_admin.urls")),
     path("", include("tutor.urls")),

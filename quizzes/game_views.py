@@ -145,9 +145,12 @@ class ResultsCSVRenderer(renderers.BaseRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            response["Content-Type"] = "application/json"  # errors keep the one error shape
+        context = renderer_context or {}
+        response, request = context.get("response"), context.get("request")
+        # Errors keep the one error shape, and OPTIONS describes the view: JSON, not rows.
+        describing = request is not None and request.method == "OPTIONS"
+        if response is not None and (response.status_code >= 400 or describing):
+            response["Content-Type"] = "application/json"
             return json.dumps(data).encode()
         return results.results_csv([data]).encode()
 

@@ -149,7 +149,7 @@ class QuizNextView(APIView):
         responses={
             200: s.NextQuestionOutput,
             204: OpenApiResponse(description="All answered."),
-            **error_responses(401, 403, 409),
+            **error_responses(401, 403, 404, 409),
         },
         operation_id="quizzes_next",
     )

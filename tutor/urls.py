@@ -1,9 +1,10 @@
+from config import converters  # noqa: F401 (registers `any_uuid`)
 from config.api import optional_slash
 from tutor import learning_views, views
 
 urlpatterns = [
     *optional_slash("api/users", views.UserCreateView.as_view(), "tutor-users"),
-    *optional_slash("api/users/<uuid:user_id>", views.UserDetailView.as_view(), "tutor-user"),
+    *optional_slash("api/users/<any_uuid:user_id>", views.UserDetailView.as_view(), "tutor-user"),
     *optional_slash(
         "api/conversations", views.ConversationCreateView.as_view(), "tutor-conversations"
     ),
@@ -12,7 +13,7 @@ urlpatterns = [
         "api/utterances/bulk", views.UtteranceBulkCreateView.as_view(), "tutor-utterances-bulk"
     ),
     *optional_slash(
-        "api/utterances/<uuid:utterance_id>/errors",
+        "api/utterances/<any_uuid:utterance_id>/errors",
         views.UtteranceErrorsAddView.as_view(),
         "tutor-utterance-errors",
     ),
@@ -24,17 +25,19 @@ urlpatterns = [
         "api/exercise-attempts", learning_views.AttemptCreateView.as_view(), "tutor-attempts"
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/attempts",
+        "api/users/<any_uuid:user_id>/attempts",
         learning_views.UserAttemptsView.as_view(),
         "tutor-user-attempts",
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/progress",
+        "api/users/<any_uuid:user_id>/progress",
         learning_views.UserProgressView.as_view(),
         "tutor-user-progress",
     ),
     *optional_slash(
-        "api/users/<uuid:user_id>/level", learning_views.UserLevelView.as_view(), "tutor-user-level"
+        "api/users/<any_uuid:user_id>/level",
+        learning_views.UserLevelView.as_view(),
+        "tutor-user-level",
     ),
     *optional_slash(
         "api/exercises/<int:exercise_id>",
