@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -38,10 +39,29 @@ VENV_BIN = Path(sys.executable).parent
 _alive: set[AppProcess | RedisServer | PostgresServer] = set()
 
 
+_ports_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, never given twice per process.
+
+    A port from `bind(0)` is released before the server binds it, and the tests' own client
+    connections draw their source ports from that same range, so a server started a moment later
+    could find it taken ("Address already in use"; seen with the six nodes of a test cluster).
+    Below the range only listeners compete, and none of ours twice.
+    """
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(20000, max(20001, low - 1))
+        if port in _ports_given:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
 
 
 def listening(port: int) -> bool:
