@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import cast
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import ApplicationError
@@ -233,14 +233,8 @@ def _arm_deadline(*, code: str, version: int, eta: datetime) -> None:
 def game_answer_submit(*, participant: Participant, question_id: int, choice_id: int) -> Answer:
     """Locks in one answer to the open question. Points are fixed now (server time since the
     question opened; 0 after its deadline) but join the score only at the reveal."""
-    try:
+    with services.one_answer_per_question():
         return _answer_record(participant=participant, question_id=question_id, choice_id=choice_id)
-    except IntegrityError as exc:
-        if "quizzes_answer_once_per_question" not in str(exc):
-            raise
-        raise ApplicationError(
-            "already_answered", "This question is already answered.", status=409, attr="question_id"
-        ) from exc
 
 
 @transaction.atomic

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -323,8 +325,15 @@ class AnswerOutcome:
 def answer_submit(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
     """Records one answer, timed from when `next` served it. A second answer is a 409."""
     _quiz_must_be_self_paced(participant.quiz)
-    try:
+    with one_answer_per_question():
         return _answer_record(participant=participant, question_id=question_id, choice_id=choice_id)
+
+
+@contextlib.contextmanager
+def one_answer_per_question() -> Iterator[None]:
+    """The database's one-answer-per-question constraint, as the API's 409 (both modes)."""
+    try:
+        yield
     except IntegrityError as exc:
         if "quizzes_answer_once_per_question" not in str(exc):
             raise
