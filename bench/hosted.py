@@ -26,6 +26,7 @@ class HostedResult:
     join_seconds: float
     question_ms: tuple[float, float, float]  # p50, p99, max over players and questions
     reveal_ms: tuple[float, float, float]
+    result_ms: tuple[float, float, float]  # host's reveal -> the player holds their own result
     missed: int  # (player, state) pairs never received
     you_messages: int  # personal results received (one per player per revealed state)
 
@@ -93,17 +94,22 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _analyse(data: dict, moves: list[tuple]) -> tuple[dict, int]:
-    latencies: dict[str, list[float]] = {"question": [], "reveal": []}
+    latencies: dict[str, list[float]] = {"question": [], "reveal": [], "result": []}
     missed = 0
-    for log in data["clients"]:
+    for log, you_log in zip(data["clients"], data["you_log"], strict=True):
         first: dict[int, float] = {}
         for t, version, _ in log:
             first.setdefault(version, t)
+        you_first: dict[int, float] = {}
+        for t, version in you_log:
+            you_first.setdefault(version, t)
         for kind, version, responded in moves:
             if version not in first:
                 missed += 1
             elif kind in latencies:
                 latencies[kind].append(max(0.0, first[version] - responded))
+            if kind == "reveal":  # a player who answered nothing still gets their (empty) result
+                latencies["result"].append(max(0.0, you_first.get(version, 1e9) - responded))
     return {k: sorted(v) for k, v in latencies.items()}, missed
 
 
@@ -145,6 +151,7 @@ def run(base: str, ws_base: str, staff: str, *, players: int = 1000, answering: 
     return HostedResult(
         players=len(data["clients"]), join_seconds=join_seconds,
         question_ms=triple(latencies["question"]), reveal_ms=triple(latencies["reveal"]),
+        result_ms=triple(latencies["result"]),
         missed=missed, you_messages=sum(data["you"]),
     )  # fmt: skip
 

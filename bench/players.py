@@ -3,7 +3,8 @@
 
 Connects one websocket per token, says hello with it (as the player page does), prints READY,
 records (receive time, version, phase) for every `game` message until a line arrives on stdin,
-then writes OUT as JSON: per client, the list of records, and how many `you` messages it got.
+then writes OUT as JSON: per client, the list of records, how many `you` messages it got and
+(receive time, version) for each of them.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ async def play(url: str, origin: str, token: str, gate, log: list, you: list, re
                 log.append((now, message["version"], message["phase"]))
             elif text.startswith('{"type": "you"'):
                 you[0] += 1
+                you[1].append((now, json.loads(text)["version"]))
     finally:
         await ws.close()
 
 
 async def main(url: str, tokens: list[str], out: str, origin: str) -> None:
     logs: list[list] = [[] for _ in tokens]
-    yous = [[0] for _ in tokens]
+    yous: list[list] = [[0, []] for _ in tokens]
     connected = 0
     all_ready = asyncio.Event()
 
@@ -58,7 +60,8 @@ async def main(url: str, tokens: list[str], out: str, origin: str) -> None:
     for task in tasks:
         task.cancel()
     with open(out, "w") as f:
-        json.dump({"clients": logs, "you": [y[0] for y in yous]}, f)
+        you_counts, you_logs = [y[0] for y in yous], [y[1] for y in yous]
+        json.dump({"clients": logs, "you": you_counts, "you_log": you_logs}, f)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"DONE {usage.ru_utime + usage.ru_stime:.1f}", flush=True)
 

@@ -31,7 +31,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from quizzes import events, gamehub, leaderboard, metrics, selectors
+from quizzes import events, gamehub, leaderboard, metrics, selectors, wire
 
 logger = logging.getLogger(__name__)
 
@@ -149,26 +149,27 @@ class QuizHub:
 
     async def send_all(self, text: str, *, kind: str, skip: Container[Socket] = ()) -> None:
         message = {"type": "websocket.send", "text": text}  # one dict, one string, all sockets
-        prepared = None
+        frame = wire.text_frame(text)  # framed once for every daphne socket
         for socket in [s for s in self.sockets if s not in skip]:
-            with contextlib.suppress(Exception):  # a socket closing mid-send is not our problem
-                protocol = _daphne_protocol(socket)
-                if protocol is None:
-                    await socket.base_send(message)
-                    continue
-                if prepared is None:
-                    prepared = protocol.factory.prepareMessage(text.encode())
-                if protocol.state == protocol.STATE_OPEN:
-                    protocol.sendPreparedMessage(prepared)
+            await send_text(socket, message, frame)
         metrics.leaderboard_broadcasts.labels(kind=kind).inc()
+
+
+async def send_text(socket: Socket, message: dict, frame: bytes) -> None:
+    """`message` (a websocket.send) to one socket: under daphne its ready `frame` is written
+    straight to the connection (quizzes/wire.py); anything else goes through the ASGI send."""
+    with contextlib.suppress(Exception):  # a socket closing mid-send is not our problem
+        protocol = _daphne_protocol(socket)
+        if protocol is None or not wire.write_frame(protocol, frame):
+            await socket.base_send(message)
 
 
 def _daphne_protocol(socket: Socket) -> Any:
     """The daphne (autobahn) connection behind a consumer, or None under another server.
 
     A broadcast is the same text for every socket: through the ASGI send, daphne would encode
-    and frame it once per socket (plus a coroutine hop each), which is most of the cost of a
-    1,000-socket broadcast. Autobahn's prepared messages frame it once for all. daphne hands each
+    and frame it once per socket (plus a coroutine hop each), and Twisted would buffer each
+    write for a later loop turn. We frame it once and write it ourselves. daphne hands each
     consumer `send = partial(server.handle_reply, protocol)`; anything else (tests, other servers)
     goes through the ASGI send as usual.
     """
@@ -176,7 +177,7 @@ def _daphne_protocol(socket: Socket) -> Any:
     if not isinstance(send, functools.partial) or not send.args:
         return None
     protocol = send.args[0]
-    return protocol if hasattr(protocol, "sendPreparedMessage") else None
+    return protocol if hasattr(protocol, "sendData") and hasattr(protocol, "transport") else None
 
 
 # loop -> code -> hub. Keyed by loop because the channel layer is per loop (tests run one loop

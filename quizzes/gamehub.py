@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from quizzes import game, gamestate, services
+from quizzes import fanout, game, gamestate, services, wire
 from quizzes.models import Participant, Quiz
 
 if TYPE_CHECKING:
@@ -140,10 +140,8 @@ class GameRelay:
         for socket, pid in items:
             if pid in states and socket in self.hub.sockets:
                 text = json.dumps(states[pid])
-                try:
-                    await socket.base_send({"type": "websocket.send", "text": text})
-                except Exception:
-                    continue
+                await fanout.send_text(socket, {"type": "websocket.send", "text": text},
+                                       wire.text_frame(text))  # fmt: skip
 
     def joined(self) -> None:
         if self.current is not None:
