@@ -57,6 +57,9 @@ def process_table(env: dict[str, str]) -> dict[str, list[str]]:
             services.venv_bin("gunicorn"), "config.wsgi",
             "--bind", bind_address(env["HOST"], env["PORT"]),
             "--workers", env.get("WEB_CONCURRENCY", str(2 * cores)),
+            # Threads overlap a request's database/Redis round trips and WAL-flush waits with
+            # other requests' work, and let concurrent COMMITs share one flush (group commit).
+            "--worker-class", "gthread", "--threads", env.get("WEB_THREADS", "4"),
             "--graceful-timeout", "10",
             "--access-logfile", "-" if env.get("GUNICORN_ACCESS_LOG") else "/dev/null",
         ],

@@ -53,6 +53,17 @@ def test_make_run_binds_to_loopback_unless_host_says_otherwise(monkeypatch, tmp_
     assert processes.bind_address("::1", 8000) == "[::1]:8000"
 
 
+def test_web_runs_threaded_workers_sized_by_environment():
+    env = {"HOST": "127.0.0.1", "PORT": "8000", "WS_FD": "3"}
+
+    default = processes.process_table(env)["web"]
+    tuned = processes.process_table({**env, "WEB_THREADS": "8"})["web"]
+
+    assert default[default.index("--worker-class") + 1] == "gthread"
+    assert default[default.index("--threads") + 1] == "4"
+    assert tuned[tuned.index("--threads") + 1] == "8"
+
+
 def test_websocket_listener_binds_to_host():
     env = {"HOST": "127.0.0.1", "WS_PORT": str(servers.free_port())}
 
