@@ -57,7 +57,7 @@ def write_frame(protocol: Any, frame: bytes) -> bool:
 
 def _idle(transport: Any) -> bool:
     """A plain TCP connection with nothing buffered and no close under way."""
-    return (
+    return bool(
         type(transport) is tcp.Server
         and transport.connected
         and not transport.disconnecting
