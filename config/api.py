@@ -1,8 +1,10 @@
-"""Shared API bits: cached token auth, role permissions, query filters, URL and schema helpers."""
+"""Shared API bits: cached token auth, role permissions, query filters, URL and schema helpers,
+and what hand-built hot responses share with DRF's output."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -129,3 +131,10 @@ def websocket_url(request: HttpRequest | Request, path: str) -> str:
         hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         host = f"{hostname}:{settings.WS_PORT}"
     return f"{scheme}://{host}{path}"
+
+
+def iso_datetime(at: datetime) -> str:
+    """A datetime as DRF's DateTimeField writes it under TIME_ZONE = "UTC" (with "Z"), for the
+    responses built as dicts on hot paths, where a serializer costs more than the query."""
+    text = at.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

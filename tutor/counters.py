@@ -256,6 +256,9 @@ class LearnerRedisState:
     pending: Tally
     snapshots: dict[str, Tally]
 
+    def is_empty(self) -> bool:
+        return not (self.pending.counts or self.pending.evidence or self.snapshots)
+
 
 def learner_state_read(*, learner_id: str) -> LearnerRedisState:
     keys = (pending_key(learner_id), gen_key(learner_id), snaps_key(learner_id))

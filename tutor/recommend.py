@@ -39,8 +39,12 @@ class Recommendation:
     reason: Reason
 
 
-def _subcategory(sid: int) -> taxonomy.Subcategory:
-    return taxonomy.taxonomy_get().by_id.get(sid) or taxonomy.taxonomy_get(refresh=True).by_id[sid]
+def _subcategories(sids: set[int]) -> tuple[taxonomy.Taxonomy, dict[int, taxonomy.Subcategory]]:
+    """The cached taxonomy, reloaded once if a subcategory is newer than the cache."""
+    tax = taxonomy.taxonomy_get()
+    if not sids <= tax.by_id.keys():
+        tax = taxonomy.taxonomy_get(refresh=True)
+    return tax, {sid: tax.by_id[sid] for sid in sids}
 
 
 def _frequency(learner_id: uuid.UUID, last_n_days: int | None) -> list[Score]:
@@ -72,7 +76,7 @@ def recommendations(
         scores = _priority(learner_id, window, now)
     else:
         scores = _frequency(learner_id, last_n_days)
-    subs = {s.subcategory_id: _subcategory(s.subcategory_id) for s in scores}
+    tax, subs = _subcategories({s.subcategory_id for s in scores})
 
     def key(score: Score) -> tuple:
         sub = subs[score.subcategory_id]
@@ -82,7 +86,7 @@ def recommendations(
     top = scores[:top_n]
     if not top:
         return []
-    pool = taxonomy.taxonomy_get().pool
+    pool = tax.pool
     practice = rotation.practice_get(
         learner_id=learner_id,
         exercise_ids=[c.id for s in top for c in pool.get(s.subcategory_id, [])],

@@ -88,7 +88,9 @@ def _redis_state(learner_id: str) -> counters.LearnerRedisState | None:
 
 
 def _gen_unchanged(learner_id: str, state: counters.LearnerRedisState | None) -> bool:
-    if state is None:
+    if state is None or state.is_empty():
+        # Nothing was read from Redis, so no flush can have moved it into the aggregates
+        # meanwhile; what arrived after the read is counted from Postgres alone.
         return True
     try:
         return counters.learner_gen(learner_id=learner_id) == state.gen

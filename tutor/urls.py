@@ -1,6 +1,6 @@
 from config import converters  # noqa: F401 (registers `any_uuid`)
 from config.api import optional_slash
-from tutor import learning_views, views
+from tutor import learning_views, recommend_views, views
 
 urlpatterns = [
     *optional_slash("api/users", views.UserCreateView.as_view(), "tutor-users"),
@@ -19,7 +19,9 @@ urlpatterns = [
     ),
     *optional_slash("api/errors", views.ErrorCreateView.as_view(), "tutor-errors"),
     *optional_slash(
-        "api/generate-exercise", views.GenerateExerciseView.as_view(), "tutor-generate-exercise"
+        "api/generate-exercise",
+        recommend_views.GenerateExerciseView.as_view(),
+        "tutor-generate-exercise",
     ),
     *optional_slash(
         "api/exercise-attempts", learning_views.AttemptCreateView.as_view(), "tutor-attempts"

@@ -6,12 +6,9 @@ A service that needs both (e.g. a chat backend reading recommendations) gets bot
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
@@ -22,10 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config import replica
-from config.api import HasRole
+from config.api import HasRole, iso_datetime
 from config.openapi import ErrorSerializer, error_responses
 from config.throttling import ScopedRedisRateThrottle
-from tutor import payloads, recommend, selectors, services, taxonomy
+from tutor import payloads, selectors, services, taxonomy
 from tutor.ingest import bulk, writes
 from tutor.ingest.plans import ErrorRow, UtteranceRow
 from tutor.models import Learner
@@ -44,19 +41,13 @@ class ErrorOutSerializer(serializers.Serializer):
         return taxonomy.taxonomy_get().by_id[error.subcategory_id].name
 
 
-def _iso(at: datetime) -> str:
-    """As DRF's DateTimeField writes it (UTC, "Z")."""
-    text = at.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def _error_out(error: ErrorRow, by_id: dict) -> dict:
     sub = by_id[error.subcategory_id]
     return {
         "id": str(error.id),
         "errorCategory": sub.category,
         "errorSubCategory": sub.name,
-        "created_at": _iso(error.created_at),
+        "created_at": iso_datetime(error.created_at),
     }
 
 
@@ -69,7 +60,7 @@ def utterance_out(row: UtteranceRow) -> dict:
         "user_id": str(row.learner_id),
         "content": row.content,
         "errors": [_error_out(e, by_id) for e in row.errors],
-        "created_at": _iso(row.created_at),
+        "created_at": iso_datetime(row.created_at),
     }
 
 
@@ -324,86 +315,3 @@ class ErrorCreateView(IngestView):
             **vars(row), user_id=params["user_id"], utterance_id=params["utterance_id"]
         )
         return Response(self.OutputSerializer(body).data, status=_status(created))
-
-
-class ExerciseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    instructions = serializers.CharField()
-    prompt = serializers.CharField()
-    difficulty = serializers.CharField()
-
-
-class ReasonSerializer(serializers.Serializer):
-    # stubs: this declared field is not Serializer.errors (DRF moves fields)
-    errors = serializers.IntegerField(help_text="Errors in the window.")  # type: ignore[assignment]
-    window_days = serializers.IntegerField(allow_null=True, help_text="null: all time.")
-    last_seen = serializers.DateTimeField()
-    attempts = serializers.IntegerField(help_text="Exercises of this kind answered in the window.")
-    correct = serializers.IntegerField()
-    accuracy = serializers.FloatField(allow_null=True, help_text="correct / attempts.")
-    priority = serializers.FloatField(allow_null=True, help_text="null unless ranking=priority.")
-    summary = serializers.CharField(help_text="The same, in one sentence for people.")
-
-
-class TopErrorSerializer(serializers.Serializer):
-    errorCategory = serializers.CharField(source="category")
-    errorSubCategory = serializers.CharField(source="subcategory")
-    errorFrequency = serializers.IntegerField(source="frequency")
-    lastSeen = serializers.DateTimeField(source="last_seen")
-    exercises = ExerciseSerializer(many=True)
-    reason = ReasonSerializer()
-
-
-class GenerateExerciseView(APIView):
-    permission_classes = [HasRole("analyst")]
-
-    @extend_schema_serializer(component_name="TutorGenerateExerciseInput")
-    class InputSerializer(serializers.Serializer):
-        user_id = serializers.UUIDField()
-        top_n_errors = serializers.IntegerField(min_value=1, max_value=50, default=3)
-        last_n_days = serializers.IntegerField(
-            min_value=1, max_value=3650, required=False, default=None
-        )
-        ranking = serializers.ChoiceField(choices=recommend.RANKINGS, default="frequency")
-
-    @extend_schema_serializer(component_name="TutorGenerateExerciseOutput")
-    class OutputSerializer(serializers.Serializer):
-        user_id = serializers.UUIDField()
-        top_n_errors = serializers.IntegerField()
-        last_n_days = serializers.IntegerField(allow_null=True)
-        top_errors = TopErrorSerializer(many=True)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("user_id", OpenApiTypes.UUID, required=True),
-            OpenApiParameter("top_n_errors", OpenApiTypes.INT, description="1..50, default 3"),
-            OpenApiParameter(
-                "last_n_days",
-                OpenApiTypes.INT,
-                description="Last N UTC calendar days including today (1..3650); absent: all "
-                "time (ranking=priority: the last TUTOR_PRIORITY_HORIZON_DAYS).",
-            ),
-            OpenApiParameter(
-                "ranking",
-                OpenApiTypes.STR,
-                enum=list(recommend.RANKINGS),
-                description="frequency (default): most errors in the window. priority: how "
-                "likely the error is in the next conversation (recency- and practice-weighted).",
-            ),
-        ],
-        responses={200: OutputSerializer, **error_responses(400, 401, 403, 404)},
-        operation_id="generate_exercise",
-    )
-    def get(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        params = data.validated_data
-        top = recommend.recommendations(
-            learner_id=params["user_id"],
-            top_n=params["top_n_errors"],
-            last_n_days=params["last_n_days"],
-            ranking_name=params.pop("ranking"),
-        )
-        body = {**params, "top_errors": top}
-        return Response(self.OutputSerializer(body).data)
