@@ -13,7 +13,7 @@ from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from config import redis as app_redis
@@ -24,7 +24,6 @@ from quizzes.models import (
     Choice,
     Participant,
     Question,
-    QuestionServe,
     Quiz,
     quiz_code_generate,
 )
@@ -283,19 +282,38 @@ def question_serve(*, participant: Participant) -> Served | None:
     _quiz_must_be_self_paced(participant.quiz)
     _quiz_must_be_open(participant.quiz.status)
     answered = Answer.objects.filter(participant=participant, question=OuterRef("pk"))
+    in_quiz = Question.objects.filter(quiz_id=participant.quiz_id)
     question = (
-        Question.objects.filter(quiz_id=participant.quiz_id)
-        .exclude(Exists(answered))
+        in_quiz.exclude(Exists(answered))
+        .annotate(
+            total=Subquery(in_quiz.order_by().values("quiz_id").annotate(n=Count("*")).values("n"))
+        )
         .prefetch_related("choices")
         .first()
     )
     if question is None:
         return None
-    serve, _ = QuestionServe.objects.get_or_create(
-        participant=participant, question=question, defaults={"served_at": timezone.now()}
-    )
-    total = Question.objects.filter(quiz_id=participant.quiz_id).count()
-    return Served(question, serve.served_at, participant.answered + 1, total)
+    served_at = _serve_start(participant=participant, question=question)
+    return Served(question, served_at, participant.answered + 1, question.total)
+
+
+# Insert or keep: the stored start either way, in one round trip (a refresh, or two tabs racing).
+_SERVE_START_SQL = """
+INSERT INTO quizzes_questionserve (participant_id, question_id, served_at)
+VALUES (%(participant)s, %(question)s, %(now)s)
+ON CONFLICT (participant_id, question_id)
+DO UPDATE SET served_at = quizzes_questionserve.served_at
+RETURNING served_at
+"""
+
+
+def _serve_start(*, participant: Participant, question: Question) -> datetime:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SERVE_START_SQL,
+            {"participant": participant.pk, "question": question.pk, "now": timezone.now()},
+        )
+        return cursor.fetchone()[0]
 
 
 def _quiz_must_be_self_paced(quiz: Quiz) -> None:
@@ -342,42 +360,68 @@ def one_answer_per_question() -> Iterator[None]:
         ) from exc
 
 
-def _quiz_status_shared(quiz_id: int) -> str:
-    # FOR SHARE: concurrent answers don't block each other, but a close waits for them.
+@dataclass(frozen=True)
+class _AnswerContext:
+    status: str
+    time_limit: int | None  # None: no such question in this quiz
+    correct: bool | None  # None: not one of the question's choices
+    served_at: datetime | None  # None: `next` never served it
+    score: int
+    answered: int
+    reached_score_at: datetime
+
+
+# One round trip for everything an answer is judged by. The participant row is locked FOR NO KEY
+# UPDATE: it serializes a participant's answers (no lost or doubled points) without blocking the
+# inserts that reference it. The quiz row FOR SHARE: concurrent answers don't block each other,
+# but a close waits for them.
+_ANSWER_CONTEXT_SQL = """
+SELECT quiz.status, question.time_limit, choice.correct, serve.served_at,
+       participant.score, participant.answered, participant.reached_score_at
+FROM quizzes_participant participant
+JOIN quizzes_quiz quiz ON quiz.id = participant.quiz_id
+LEFT JOIN quizzes_question question ON question.id = %(question)s AND question.quiz_id = quiz.id
+LEFT JOIN quizzes_choice choice ON choice.id = %(choice)s AND choice.question_id = question.id
+LEFT JOIN quizzes_questionserve serve
+       ON serve.participant_id = participant.id AND serve.question_id = question.id
+WHERE participant.id = %(participant)s
+FOR NO KEY UPDATE OF participant FOR SHARE OF quiz
+"""
+
+
+def _answer_context(
+    *, participant: Participant, question_id: int, choice_id: int
+) -> _AnswerContext:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT status FROM quizzes_quiz WHERE id = %s FOR SHARE", [quiz_id])
+        cursor.execute(
+            _ANSWER_CONTEXT_SQL,
+            {"participant": participant.pk, "question": question_id, "choice": choice_id},
+        )
         row = cursor.fetchone()
-    return row[0] if row else Status.CLOSED
+    if row is None:  # the quiz (and with it the participant) was deleted meanwhile
+        raise ApplicationError("quiz_closed", "This quiz is gone: no answers now.", status=409)
+    return _AnswerContext(*row)
 
 
-def _answer_target(*, quiz_id: int, question_id: int, choice_id: int) -> tuple[int, bool]:
-    question = Question.objects.filter(pk=question_id, quiz_id=quiz_id).first()
-    if question is None:
+def _answer_judge(context: _AnswerContext) -> tuple[int, bool, datetime]:
+    """(time limit, correct, served at), or the error the first failed check names."""
+    _quiz_must_be_open(context.status)
+    if context.time_limit is None:
         raise ApplicationError(
             "question_not_found", "No such question in this quiz.", status=404, attr="question_id"
         )
-    choice = Choice.objects.filter(pk=choice_id, question_id=question_id).first()
-    if choice is None:
+    if context.correct is None:
         raise ApplicationError(
             "choice_not_in_question", "This choice is not one of the question's.", attr="choice_id"
         )
-    return question.time_limit, choice.correct
-
-
-def _served_at(*, participant: Participant, question_id: int) -> datetime:
-    served_at = (
-        QuestionServe.objects.filter(participant=participant, question_id=question_id)
-        .values_list("served_at", flat=True)
-        .first()
-    )
-    if served_at is None:
+    if context.served_at is None:
         raise ApplicationError(
             "question_not_served",
             "Fetch this question with GET /next first: its timer starts there.",
             status=409,
             attr="question_id",
         )
-    return served_at
+    return context.time_limit, context.correct, context.served_at
 
 
 def _result(*, correct: bool, late: bool) -> str:
@@ -389,20 +433,18 @@ def _result(*, correct: bool, late: bool) -> str:
 @transaction.atomic
 def _answer_record(*, participant: Participant, question_id: int, choice_id: int) -> AnswerOutcome:
     quiz = participant.quiz
-    _quiz_must_be_open(_quiz_status_shared(quiz.pk))
-    time_limit, correct = _answer_target(
-        quiz_id=quiz.pk, question_id=question_id, choice_id=choice_id
-    )
-    served_at = _served_at(participant=participant, question_id=question_id)
-    # The row lock serializes a participant's answers: no lost or doubled points.
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    context = _answer_context(participant=participant, question_id=question_id, choice_id=choice_id)
+    time_limit, correct, served_at = _answer_judge(context)
+    # The locked row's counters, not the ones authentication read before the lock.
+    participant.score, participant.answered = context.score, context.answered
+    participant.reached_score_at = context.reached_score_at
     now = timezone.now()
     elapsed = (now - served_at).total_seconds()
     points = answer_points(correct=correct, elapsed=elapsed, time_limit=time_limit)
     late = elapsed > time_limit
     result = _result(correct=correct, late=late)
     Answer.objects.create(
-        participant=locked,
+        participant=participant,
         question_id=question_id,
         choice_id=choice_id,
         correct=correct,
@@ -411,13 +453,12 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
         answered_at=now,
         response_ms=max(0, round(elapsed * 1000)),
     )
-    _score_add(locked, points=points, at=now)
-    locked.quiz = quiz
+    _score_add(participant, points=points, at=now)
     transaction.on_commit(
-        partial(_board_store_and_signal, quiz=quiz, row=_row(locked), joined=False)
+        partial(_board_store_and_signal, quiz=quiz, row=_row(participant), joined=False)
     )
     transaction.on_commit(partial(metrics.answers.labels(result=result).inc))
-    return AnswerOutcome(correct=correct, late=late, points=points, participant=locked)
+    return AnswerOutcome(correct=correct, late=late, points=points, participant=participant)
 
 
 def _score_add(participant: Participant, *, points: int, at: datetime) -> None:
