@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-slow lint mypy bench browser-deps deploy-deps clean-data
+.PHONY: run test test-slow lint mypy bench bench-deps browser-deps deploy-deps clean-data
 
 # The venv has production and dev dependencies; the Docker image installs requirements.txt only.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -65,7 +65,17 @@ deploy-deps:
 			|| echo "could not install$$missing: those deploy checks will be skipped"; \
 		else echo "no$$missing and no root apt-get: those deploy checks will be skipped"; fi; fi
 
-bench: $(STAMP)
+# Debian's wrk drives the HTTP rows of the bench.
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian wrk for the bench"; \
+			(apt-get install -y -q wrk >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) \
+			|| echo "could not install wrk: the HTTP rows of the bench will stop"; \
+		else echo "no wrk and no root apt-get: install wrk for the HTTP rows of the bench"; fi; }
+
+bench: $(STAMP) bench-deps
 	$(PY) -m bench
 
 clean-data:

@@ -125,7 +125,7 @@ def priority_recommendations(table, system: System, token: str, learners, log) -
             f"http://127.0.0.1:{system.port}", [f"GET {path}"], connections=4, seconds=10,
             budget=200_000, auth=f"Token {token}", warmup=2,
         )  # fmt: skip
-        log(f"row 7 {size}: {results[size]}")
+        log(f"row 9 {size}: {results[size]}")
     ratio = results["big"].p50_ms / results["small"].p50_ms
     table.add(
         "9", "priority recommendations", "`GET /api/generate-exercise?ranking=priority` (top 3, "

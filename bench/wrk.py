@@ -117,7 +117,7 @@ def _wrk(
 ) -> dict:
     """One wrk run with the budget script; returns the JSON summary the script prints."""
     if not shutil.which("wrk"):
-        raise SystemExit("wrk not found: apt-get install wrk")
+        raise SystemExit("wrk not found: `make bench` installs it (Debian package wrk)")
     with tempfile.TemporaryDirectory() as tmp:
         script, requests_file = Path(tmp) / "bench.lua", Path(tmp) / "requests.txt"
         script.write_text(LUA)

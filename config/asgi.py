@@ -19,3 +19,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(routing.websocket_urlpatterns)),
     }
 )
+
+from config.heap import startup_heap_freeze  # noqa: E402
+
+startup_heap_freeze()  # last: after everything daphne loads at start

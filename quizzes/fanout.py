@@ -24,7 +24,7 @@ import functools
 import json
 import logging
 import weakref
-from collections.abc import Container, Coroutine
+from collections.abc import Container, Coroutine, Iterable
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
@@ -64,6 +64,8 @@ class QuizHub:
         self.last_flush = float("-inf")
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._awaiting_snapshot: set[Socket] = set()
+        self._snapshot_round: asyncio.Future | None = None
         self.game = gamehub.GameRelay(self)
 
     async def start(self) -> None:
@@ -139,18 +141,42 @@ class QuizHub:
             await self.send_all(json.dumps({"type": kind, **board}), kind=kind)
 
     async def snapshot(self, socket: Socket) -> None:
-        """A fresh board, or a hosted game's current state, for one (re)connecting socket."""
+        """A fresh board, or a hosted game's current state, for one (re)connecting socket.
+
+        A classroom connects at once: the sockets waiting for a board share one read and one
+        encoding per round, instead of queueing one each in front of the next broadcast.
+        """
         if self.game.hosted:
             await self.game.snapshot(socket)
             return
-        async with self.lock:
-            board = await _board(self.code)
-            await socket.send(text_data=json.dumps({"type": "leaderboard", **board}))
+        self._awaiting_snapshot.add(socket)
+        if self._snapshot_round is None:
+            self._snapshot_round = self.spawn(self._snapshots_send())
 
-    async def send_all(self, text: str, *, kind: str, skip: Container[Socket] = ()) -> None:
+    async def _snapshots_send(self) -> None:
+        try:
+            async with self.lock:  # after a broadcast, never before it: never older after newer
+                while self._awaiting_snapshot:
+                    sockets = self._awaiting_snapshot & self.sockets
+                    self._awaiting_snapshot = set()
+                    board = await _board(self.code)
+                    text = json.dumps({"type": "leaderboard", **board})
+                    await self.send_all(text, kind="snapshot", only=sockets)
+        finally:
+            self._snapshot_round = None
+
+    async def send_all(
+        self,
+        text: str,
+        *,
+        kind: str,
+        skip: Container[Socket] = (),
+        only: Iterable[Socket] | None = None,
+    ) -> None:
+        """`text` to every local socket (or `only` these) except `skip`."""
         message = {"type": "websocket.send", "text": text}  # one dict, one string, all sockets
         frame = wire.text_frame(text)  # framed once for every daphne socket
-        for socket in [s for s in self.sockets if s not in skip]:
+        for socket in [s for s in (self.sockets if only is None else only) if s not in skip]:
             await send_text(socket, message, frame)
         metrics.leaderboard_broadcasts.labels(kind=kind).inc()
 

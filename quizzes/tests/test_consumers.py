@@ -87,6 +87,53 @@ async def test_consumer_sends_leaderboard_snapshot_on_connect():
     await communicator.disconnect()
 
 
+async def test_sockets_connecting_at_once_share_board_reads_and_each_get_one_snapshot(
+    monkeypatch,
+):
+    quiz = await make_quiz()
+    await make_player(quiz, "ada", 500)
+    reads = []
+    real_board = fanout._board
+
+    async def counted_board(code: str) -> dict:
+        reads.append(code)
+        return await real_board(code)
+
+    monkeypatch.setattr(fanout, "_board", counted_board)
+
+    sockets = await asyncio.gather(*(connected(quiz.code) for _ in range(30)))
+    snapshots = [await s.receive_json_from() for s in sockets]
+
+    assert all(s["type"] == "leaderboard" and s["participants"] == 1 for s in snapshots)
+    assert len(reads) < len(sockets) / 3  # one read per round, not one per socket
+    assert [await s.receive_nothing(timeout=0.2) for s in sockets] == [True] * len(sockets)
+    for s in sockets:
+        await s.disconnect()
+
+
+async def test_a_snapshot_is_never_older_than_a_broadcast_before_it():
+    quiz = await make_quiz()
+    first = await connected(quiz.code)
+    await first.receive_json_from()
+
+    await sync_to_async(board_write)(quiz, score=100, answered=1)
+    late = await connected(quiz.code)  # its snapshot round queues behind the broadcast's lock
+    messages = [await late.receive_json_from(), *await _drain(late)]
+
+    answered = [m["entries"][0]["answered"] if m["entries"] else 0 for m in messages]
+    assert answered == sorted(answered)
+    assert answered[-1] == 1
+    await first.disconnect()
+    await late.disconnect()
+
+
+async def _drain(communicator: WebsocketCommunicator) -> list[dict]:
+    found = []
+    while not await communicator.receive_nothing(timeout=0.3):
+        found.append(await communicator.receive_json_from())
+    return found
+
+
 async def test_consumer_closes_4404_for_unknown_quiz():
     communicator = WebsocketCommunicator(application, "/ws/quizzes/ZZZZZZ/")
     await communicator.connect()
