@@ -73,7 +73,10 @@ def measured(text: str) -> Measured:
     rows = report.table_rows(text)
     frames = [float(v) for v in re.findall(r"([\d,.]+) µs CPU per frame", rows["7"])]
     clients = re.findall(r"node\d: ([\d,]+) clients", rows["7"])
-    p99s = [float(v) for v in re.findall(r"clients, p50 \d+ ms, p99 (\d+) ms", rows["7"])]
+    # "inf" when a client missed an answer altogether (a collapsed run still has a row 7)
+    p99s = [
+        float(v) for v in re.findall(r"clients, p50 (?:\d+|inf) ms, p99 (\d+|inf) ms", rows["7"])
+    ]
     flush = re.search(r"([\d.]+) s \(([\d,]+) increments", rows["5"])
     if flush is None:
         raise SystemExit("bench row 5 has no flush time: run `make bench`")

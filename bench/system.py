@@ -66,11 +66,15 @@ class System:
         wait_http(f"http://127.0.0.1:{self.baseline_port}/hello")
 
     def server_processes(self) -> dict[str, list[psutil.Process]]:
-        """Each role's processes (master and workers), for memory sampling."""
+        """Each role's processes (master and workers), for memory sampling; a role whose
+        process has just exited (the bench is stopping) has none."""
         result = {}
         for name, proc in self.procs.items():
-            parent = psutil.Process(proc.pid)
-            result[name] = [parent, *parent.children(recursive=True)]
+            try:
+                parent = psutil.Process(proc.pid)
+                result[name] = [parent, *parent.children(recursive=True)]
+            except psutil.Error:
+                result[name] = []
         return result
 
     def stop(self) -> None:

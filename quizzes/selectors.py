@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
+from config import rows
 from config.errors import ApplicationError
 from quizzes import leaderboard
 from quizzes.models import Choice, Participant, Question, Quiz
@@ -62,8 +64,24 @@ def quiz_with_questions(*, code: str) -> Quiz:
     return quiz_found(quiz, code=code)
 
 
+# Every participant request authenticates with this: one statement, no ORM compilation.
+_PARTICIPANT_BY_TOKEN_SQL = (
+    f"SELECT {rows.columns(Participant, 'p')}, {rows.columns(Quiz, 'q')} "
+    "FROM quizzes_participant p JOIN quizzes_quiz q ON q.id = p.quiz_id WHERE p.token_hash = %s"
+)
+
+
 def participant_by_token_hash(*, token_hash: str) -> Participant | None:
-    return Participant.objects.select_related("quiz").filter(token_hash=token_hash).first()
+    """The participant, with its quiz loaded."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PARTICIPANT_BY_TOKEN_SQL, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = rows.width(Participant)
+    participant = rows.instance(Participant, row[:split])
+    participant.quiz = rows.instance(Quiz, row[split:])
+    return participant
 
 
 def _rows(quiz: Quiz) -> list[leaderboard.Row]:

@@ -148,7 +148,7 @@ class NextQuestionOutput(serializers.Serializer):
     id = serializers.IntegerField(source="question.id")
     text = serializers.CharField(source="question.text")
     time_limit = serializers.IntegerField(source="question.time_limit")
-    choices = PublicChoiceOutput(many=True, source="question.choices.all")
+    choices = PublicChoiceOutput(many=True)
     served_at = serializers.DateTimeField()
     remaining = serializers.FloatField(help_text="Seconds left, by the server's clock.")
     number = serializers.IntegerField(help_text="1-based position of this question.")

@@ -13,10 +13,10 @@ from functools import partial
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from config import redis as app_redis
+from config import rows
 from config.errors import ApplicationError
 from quizzes import events, joining, leaderboard, metrics, selectors
 from quizzes.models import (
@@ -262,6 +262,7 @@ def participant_enter(
 @dataclass(frozen=True)
 class Served:
     question: Question
+    choices: list[Choice]
     served_at: datetime
     number: int
     total: int
@@ -273,6 +274,31 @@ class Served:
         return max(0.0, self.question.time_limit - elapsed)
 
 
+# All of `next` in one round trip: the first unanswered question in the quiz's order, its timer
+# started or kept (insert or keep: a refresh or two tabs racing never reset it), the number of
+# questions, and the question's choices, one row each.
+_SERVE_SQL = f"""
+WITH nq AS (
+  SELECT * FROM quizzes_question q
+  WHERE q.quiz_id = %(quiz)s AND NOT EXISTS (
+    SELECT 1 FROM quizzes_answer a WHERE a.participant_id = %(participant)s AND a.question_id = q.id
+  )
+  ORDER BY q."order", q.id LIMIT 1
+), serve AS (
+  INSERT INTO quizzes_questionserve (participant_id, question_id, served_at)
+  SELECT %(participant)s, id, %(now)s FROM nq
+  ON CONFLICT (participant_id, question_id)
+  DO UPDATE SET served_at = quizzes_questionserve.served_at
+  RETURNING served_at
+)
+SELECT (SELECT served_at FROM serve),
+       (SELECT count(*) FROM quizzes_question WHERE quiz_id = %(quiz)s),
+       {rows.columns(Question, "nq")}, {rows.columns(Choice, "c")}
+FROM nq LEFT JOIN quizzes_choice c ON c.question_id = nq.id
+ORDER BY c.id
+"""
+
+
 def question_serve(*, participant: Participant) -> Served | None:
     """The participant's next unanswered question, starting its timer. None when done.
 
@@ -281,39 +307,21 @@ def question_serve(*, participant: Participant) -> Served | None:
     """
     _quiz_must_be_self_paced(participant.quiz)
     _quiz_must_be_open(participant.quiz.status)
-    answered = Answer.objects.filter(participant=participant, question=OuterRef("pk"))
-    in_quiz = Question.objects.filter(quiz_id=participant.quiz_id)
-    question = (
-        in_quiz.exclude(Exists(answered))
-        .annotate(
-            total=Subquery(in_quiz.order_by().values("quiz_id").annotate(n=Count("*")).values("n"))
-        )
-        .prefetch_related("choices")
-        .first()
-    )
-    if question is None:
-        return None
-    served_at = _serve_start(participant=participant, question=question)
-    return Served(question, served_at, participant.answered + 1, question.total)
-
-
-# Insert or keep: the stored start either way, in one round trip (a refresh, or two tabs racing).
-_SERVE_START_SQL = """
-INSERT INTO quizzes_questionserve (participant_id, question_id, served_at)
-VALUES (%(participant)s, %(question)s, %(now)s)
-ON CONFLICT (participant_id, question_id)
-DO UPDATE SET served_at = quizzes_questionserve.served_at
-RETURNING served_at
-"""
-
-
-def _serve_start(*, participant: Participant, question: Question) -> datetime:
+    params: dict[str, int | datetime] = {
+        "quiz": participant.quiz_id,
+        "participant": participant.pk,
+        "now": timezone.now(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SERVE_START_SQL,
-            {"participant": participant.pk, "question": question.pk, "now": timezone.now()},
-        )
-        return cursor.fetchone()[0]
+        cursor.execute(_SERVE_SQL, params)
+        found = cursor.fetchall()
+    if not found:
+        return None
+    served_at, total = found[0][:2]
+    split = 2 + rows.width(Question)
+    question = rows.instance(Question, found[0][2:split])
+    choices = [rows.instance(Choice, row[split:]) for row in found if row[split] is not None]
+    return Served(question, choices, served_at, participant.answered + 1, total)
 
 
 def _quiz_must_be_self_paced(quiz: Quiz) -> None:
@@ -443,17 +451,17 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
     points = answer_points(correct=correct, elapsed=elapsed, time_limit=time_limit)
     late = elapsed > time_limit
     result = _result(correct=correct, late=late)
-    Answer.objects.create(
-        participant=participant,
-        question_id=question_id,
-        choice_id=choice_id,
+    _score_add(participant, points=points, at=now)
+    _answer_and_score_store(
+        participant,
+        question=question_id,
+        choice=choice_id,
         correct=correct,
         result=result,
         points=points,
         answered_at=now,
         response_ms=max(0, round(elapsed * 1000)),
     )
-    _score_add(participant, points=points, at=now)
     transaction.on_commit(
         partial(_board_store_and_signal, quiz=quiz, row=_row(participant), joined=False)
     )
@@ -462,8 +470,54 @@ def _answer_record(*, participant: Participant, question_id: int, choice_id: int
 
 
 def _score_add(participant: Participant, *, points: int, at: datetime) -> None:
+    """In memory; `_answer_and_score_store` writes it."""
     participant.score += points
     participant.answered += 1
     if points:  # ties rank by who reached the score first, so only a gain moves the time
         participant.reached_score_at = at
-    participant.save(update_fields=["score", "answered", "reached_score_at"])
+
+
+# The answer and its participant's new score in one round trip. A second answer to the question
+# fails the whole statement on quizzes_answer_once_per_question (see one_answer_per_question).
+_ANSWER_AND_SCORE_SQL = """
+WITH answer AS (
+  INSERT INTO quizzes_answer
+    (participant_id, question_id, choice_id, correct, result, points, answered_at, response_ms)
+  VALUES (%(participant)s, %(question)s, %(choice)s, %(correct)s, %(result)s, %(points)s,
+          %(answered_at)s, %(response_ms)s)
+  RETURNING participant_id
+)
+UPDATE quizzes_participant
+SET score = %(score)s, answered = %(answered)s, reached_score_at = %(reached_score_at)s
+WHERE id = (SELECT participant_id FROM answer)
+"""
+
+
+def _answer_and_score_store(
+    participant: Participant,
+    *,
+    question: int,
+    choice: int,
+    correct: bool,
+    result: str,
+    points: int,
+    answered_at: datetime,
+    response_ms: int,
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ANSWER_AND_SCORE_SQL,
+            {
+                "participant": participant.pk,
+                "question": question,
+                "choice": choice,
+                "correct": correct,
+                "result": result,
+                "points": points,
+                "answered_at": answered_at,
+                "response_ms": response_ms,
+                "score": participant.score,
+                "answered": participant.answered,
+                "reached_score_at": participant.reached_score_at,
+            },
+        )

@@ -55,6 +55,15 @@ def test_cores_scale_each_cost_by_its_rate():
     assert busy["flush"] == pytest.approx(load.increments / 200_000 * 2)
 
 
+def test_a_collapsed_websocket_run_still_renders_with_an_unbounded_p99():
+    collapsed = ROWS.replace("p50 95 ms, p99 240 ms", "p50 inf ms, p99 inf ms")
+
+    m = capacity.measured(collapsed)
+
+    assert m.ws_p99_ms == float("inf")
+    assert "worst p99 there inf ms" in capacity.render(m)
+
+
 def test_missing_cpu_figures_ask_for_a_bench_run():
     old = ROWS.replace("CPU per request: web 3.00 ms, postgres 0.50 ms, redis 0.10 ms", "")
 
