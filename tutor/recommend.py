@@ -87,10 +87,12 @@ def recommendations(
     if not top:
         return []
     pool = tax.pool
+    # Priority scores already hold the window's attempts (the same aggregate rows): only the
+    # frequency ranking needs them read for its top subcategories.
     practice = rotation.practice_get(
         learner_id=learner_id,
         exercise_ids=[c.id for s in top for c in pool.get(s.subcategory_id, [])],
-        subcategory_ids=[s.subcategory_id for s in top],
+        subcategory_ids=[] if ranking_name == "priority" else [s.subcategory_id for s in top],
         since=selectors.window_start(last_n_days=window),
     )
     return [_recommendation(s, subs[s.subcategory_id], practice, pool, window, now) for s in top]
@@ -104,7 +106,7 @@ def _recommendation(
     window: int | None,
     now: datetime,
 ) -> Recommendation:
-    attempts, correct = practice.attempts.get(score.subcategory_id, (0, 0))
+    attempts, correct = practice.attempts.get(score.subcategory_id, (score.attempts, score.correct))
     score = Score(
         score.subcategory_id, score.errors, score.last_seen, attempts, correct, score.priority
     )
