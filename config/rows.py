@@ -10,25 +10,29 @@ of the code does not know the difference.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 
-M = TypeVar("M", bound=Model)
-
 
 def columns(model: type[Model], alias: str) -> str:
-    """`alias.col, ...` for every concrete field, in the order `instance` reads them."""
+    """`alias.col, ...` for every concrete field, in the order `instances` reads them."""
     quote = connection.ops.quote_name
     return ", ".join(f"{alias}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
 
 
-def width(model: type[Model]) -> int:
-    return len(model._meta.concrete_fields)
-
-
-def instance(model: type[M], values: Sequence[Any]) -> M:
-    """A model instance as the ORM would load it (state adding=False, db set)."""
-    names = [f.attname for f in model._meta.concrete_fields]
-    return model.from_db(DEFAULT_DB_ALIAS, names, values)
+def instances(values: Sequence[Any], *models: type[Model]) -> list[Any]:
+    """One instance per model from a row that selected `columns(model, ...)` of each, in order.
+    None for a model whose columns are all NULL (the missing side of a LEFT JOIN)."""
+    found: list[Any] = []  # each a `models` instance or None: callers unpack them by model
+    start = 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        part = values[start : start + len(fields)]
+        start += len(fields)
+        if all(v is None for v in part):
+            found.append(None)
+        else:
+            found.append(model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], part))
+    return found

@@ -78,9 +78,8 @@ def participant_by_token_hash(*, token_hash: str) -> Participant | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    split = rows.width(Participant)
-    participant = rows.instance(Participant, row[:split])
-    participant.quiz = rows.instance(Quiz, row[split:])
+    participant, quiz = rows.instances(row, Participant, Quiz)
+    participant.quiz = quiz
     return participant
 
 

@@ -318,9 +318,9 @@ def question_serve(*, participant: Participant) -> Served | None:
     if not found:
         return None
     served_at, total = found[0][:2]
-    split = 2 + rows.width(Question)
-    question = rows.instance(Question, found[0][2:split])
-    choices = [rows.instance(Choice, row[split:]) for row in found if row[split] is not None]
+    loaded = [rows.instances(row[2:], Question, Choice) for row in found]
+    question = loaded[0][0]
+    choices = [choice for _, choice in loaded if choice is not None]
     return Served(question, choices, served_at, participant.answered + 1, total)
 
 

@@ -22,8 +22,7 @@ def test_instance_from_columns_equals_the_orm_loaded_one():
         )
         row = cursor.fetchone()
 
-    built = rows.instance(Participant, row[: rows.width(Participant)])
-    quiz = rows.instance(Quiz, row[rows.width(Participant) :])
+    built, quiz = rows.instances(row, Participant, Quiz)
     loaded = Participant.objects.select_related("quiz").get(pk=participant.pk)
 
     fields = [f.attname for f in Participant._meta.concrete_fields]
@@ -32,3 +31,19 @@ def test_instance_from_columns_equals_the_orm_loaded_one():
         getattr(loaded.quiz, f.attname) for f in Quiz._meta.concrete_fields
     ]
     assert (built._state.adding, built._state.db) == (False, "default")
+
+
+def test_the_all_null_side_of_a_left_join_is_none():
+    quiz = quiz_with_questions()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(Quiz, 'q')}, {rows.columns(Participant, 'p')} "
+            "FROM quizzes_quiz q LEFT JOIN quizzes_participant p ON p.quiz_id = q.id "
+            "WHERE q.id = %s",
+            [quiz.pk],
+        )
+        row = cursor.fetchone()
+
+    found, nobody = rows.instances(row, Quiz, Participant)
+
+    assert (found.pk, nobody) == (quiz.pk, None)
