@@ -199,6 +199,10 @@ TUTOR_PRIORITY_HORIZON_DAYS = env.int("TUTOR_PRIORITY_HORIZON_DAYS", default=90)
 TUTOR_PRIORITY_PRACTICE_EFFECT = env.float("TUTOR_PRIORITY_PRACTICE_EFFECT", default=0.1)
 TUTOR_REPEAT_AFTER_DAYS = env.float("TUTOR_REPEAT_AFTER_DAYS", default=3.0)
 TUTOR_ATTEMPT_MAX_AGE_DAYS = env.int("TUTOR_ATTEMPT_MAX_AGE_DAYS", default=30)
+# Per web process: the settled half of this many learners' evidence reads (tutor/readcache.py;
+# 0 turns it off), each kept at most this long.
+TUTOR_EVIDENCE_CACHE_ENTRIES = env.int("TUTOR_EVIDENCE_CACHE_ENTRIES", default=2048)
+TUTOR_EVIDENCE_CACHE_SECONDS = env.float("TUTOR_EVIDENCE_CACHE_SECONDS", default=300.0)
 DIALOGS_CONSENT_TTL_HOURS = env.int("DIALOGS_CONSENT_TTL_HOURS", default=168)
 QUIZ_BROADCAST_INTERVAL = env.float("QUIZ_BROADCAST_INTERVAL", default=0.1)  # <= 10 msgs/s/quiz
 QUIZ_LIVE_BOARD_SIZE = env.int("QUIZ_LIVE_BOARD_SIZE", default=10)  # entries per live message

@@ -133,6 +133,17 @@ class ErrorCountAdmin(admin.ModelAdmin):
     autocomplete_fields = ["subcategory"]
     show_full_result_count = False
 
+    # Derived from the error rows by the flush, fold and rebuild; an edit here would make the
+    # counts disagree with the errors (and bypass the evidence caches' revision).
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(FlushLedger)
 class FlushLedgerAdmin(admin.ModelAdmin):

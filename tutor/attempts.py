@@ -1,7 +1,8 @@
 """Exercise attempts: recording one (idempotent on its id), listing a learner's, setting a level.
 
-An attempt and its daily aggregate are written in one statement, so the attempt counts for
-ranking and progress as soon as its 201 is sent, and a retry (the same id) changes nothing.
+An attempt, its daily aggregate and the learner's new evidence_rev (tutor/readcache.py) are
+written in one statement, so the attempt counts for ranking and progress as soon as its 201 is
+sent, and a retry (the same id) changes nothing.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from django.utils import timezone
 from config.cursors import Cursor, CursorCodec
 from config.errors import ApplicationError
 from tutor.models import Exercise, ExerciseAttempt, Learner
-from tutor.sql import Params
+from tutor.sql import EVIDENCE_REV_BUMP, Params
 
 CURSORS = CursorCodec(salt="tutor.attempts.cursor", id_type=uuid.UUID)
 # A client clock a little ahead of ours is not "the future".
 CLOCK_SKEW = timedelta(minutes=5)
 
-ATTEMPT_INSERT_SQL = """
+ATTEMPT_INSERT_SQL = f"""
 WITH learner AS (
     SELECT id FROM tutor_learner WHERE id = %(learner)s
 ), exercise AS (
@@ -43,6 +44,8 @@ WITH learner AS (
         attempts = tutor_attemptcount.attempts + 1,
         correct = tutor_attemptcount.correct + EXCLUDED.correct,
         last_at = greatest(tutor_attemptcount.last_at, EXCLUDED.last_at)
+), rev AS (
+    {EVIDENCE_REV_BUMP} WHERE id = %(learner)s AND EXISTS (SELECT FROM ins)
 )
 SELECT (SELECT count(*) FROM learner), (SELECT count(*) FROM exercise), (SELECT count(*) FROM ins)
 """

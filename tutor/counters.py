@@ -10,7 +10,7 @@ key it touches in KEYS. The functions below are the only spelling:
                                      landed ("x": tombstone written by the fold; see flush/fold.py)
     tutor:{tN}:<L>:snap:<fid>  hash  a pending hash moved aside by flush <fid>; never written again
     tutor:{tN}:<L>:snaps       set   flush ids that hold a snapshot of this learner
-    tutor:{tN}:<L>:gen         int   bumped by every move; readers use it to detect a move mid-read
+    tutor:{tN}:<L>:gen         str   the last move's flush id; readers use it to detect a move
     tutor:{tN}:dirty           set   learners of shard N with a pending hash
     tutor:{tN}:flushes         zset  shard N's flush ids with snapshots not yet deleted -> ms
     tutor:{tN}:flush:<fid>     set   learners in that snapshot

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 
 from config import replica
 from config.errors import ApplicationError
-from tutor import ranking, selectors
+from tutor import ranking, readcache, selectors
 from tutor.selectors import RowKind
 
 # One statement, one database snapshot. Rows (kind, subcategory, day, n, correct, last, text):
@@ -71,7 +71,9 @@ class Evidence:
 def learner_evidence(*, learner_id: uuid.UUID, since: date) -> Evidence:
     """404 `user_not_found` for an unknown learner. Errors count once, as soon as their 201."""
     lid = str(learner_id)
-    rows, state = selectors.realtime_rows(learner_id=lid, read=lambda fids: _rows(lid, since, fids))
+    rows, state = selectors.realtime_rows(
+        learner_id=lid, read=lambda fids, _rev: _rows(lid, since, fids)
+    )
     evidence = Evidence(since=since)
     parts, batches = selectors.redis_parts(state, {r[6] for r in rows if r[0] == RowKind.APPLIED})
     for kind, sid, day, n, correct, last, text in rows:
@@ -104,7 +106,8 @@ def _rows(learner_id: str, since: date, fids: list[str]) -> list[tuple]:
 # rows whatever the history, where per-day rows cost ~1 ms per 100 to decode. The float8 casts
 # matter: parameters arrive as literals, and numeric power() made this 20x slower. Rows (kind,
 # subcategory, n, weighted, last, correct, batch or flush id), kinds as in EVIDENCE_SQL
-# (attempts weighted: correct - wrong).
+# (attempts weighted: correct - wrong); the learner row's n is its evidence_rev, and the settled
+# parts are skipped when the caller's cache holds them (tutor/readcache.py).
 _UTC_DAY = "(created_at AT TIME ZONE 'UTC')::date"
 
 
@@ -113,13 +116,14 @@ def _weight(day: str) -> str:
 
 
 SUMS_SQL = f"""
-SELECT {RowKind.LEARNER:d}, NULL::int, NULL::bigint, NULL::float8, NULL::timestamptz,
+SELECT {RowKind.LEARNER:d}, NULL::int, evidence_rev, NULL::float8, NULL::timestamptz,
        NULL::bigint, NULL::text
 FROM tutor_learner WHERE id = %(learner)s
 UNION ALL
 SELECT {RowKind.AGGREGATE:d}, subcategory_id, sum(count), sum(count * {_weight("day")}),
        max(last_seen), NULL, NULL
 FROM tutor_errorcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+  AND {readcache.SETTLED_UNLESS_CACHED}
 GROUP BY subcategory_id
 UNION ALL
 SELECT {RowKind.UNCOUNTED:d}, subcategory_id, count(*), count(*) * {_weight(_UTC_DAY)},
@@ -131,11 +135,13 @@ GROUP BY subcategory_id, uncounted_batch, {_UTC_DAY}
 UNION ALL
 SELECT {RowKind.APPLIED:d}, NULL, NULL, NULL, NULL, NULL, flush_id
 FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
+  AND {readcache.SETTLED_UNLESS_CACHED}
 UNION ALL
 SELECT {ATTEMPTS:d}, subcategory_id, sum(attempts),
        sum((2 * correct - attempts) * {_weight("day")}), NULL,
        sum(correct), NULL
 FROM tutor_attemptcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+  AND {readcache.SETTLED_UNLESS_CACHED}
 GROUP BY subcategory_id
 """
 
@@ -153,7 +159,9 @@ def learner_sums(
         "h": float(model.half_life_days),
     }
     rows, state = selectors.realtime_rows(
-        learner_id=lid, read=lambda fids: _fetch(SUMS_SQL, {**params, "fids": fids})
+        learner_id=lid,
+        read=lambda fids, rev: _fetch(SUMS_SQL, {**params, "fids": fids, "cached_rev": rev}),
+        cache_key=("sums", lid, since, today, model.half_life_days),
     )
     sums: dict[int, ranking.Sums] = {}
     parts, batches = selectors.redis_parts(state, {r[6] for r in rows if r[0] == RowKind.APPLIED})

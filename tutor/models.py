@@ -53,6 +53,8 @@ class Learner(models.Model):
     level = models.CharField(
         max_length=2, choices=Level.choices, blank=True, default="", db_default=""
     )
+    # The table also has `evidence_rev` (migration 0008), on purpose not a field here: SQL alone
+    # writes it, so no ORM save can put back a value read earlier (tutor/readcache.py).
 
     class Meta:
         ordering = ["username"]

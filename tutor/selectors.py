@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from config import redis as app_redis
 from config.errors import ApplicationError
-from tutor import counters, taxonomy
+from tutor import counters, readcache, taxonomy
 from tutor.counters import Tally
 from tutor.models import Learner
 
@@ -31,14 +31,20 @@ class RowKind(IntEnum):
     APPLIED = 3  # a snapshot id Redis reported that the ledger already holds
 
 
+# The kinds every real-time read takes from Postgres each time; the others are settled
+# (readcache.py). In a cached statement the learner row carries evidence_rev in column 2.
+LIVE_KINDS = frozenset((RowKind.LEARNER, RowKind.UNCOUNTED))
+
 # One statement, so aggregates, uncounted rows and the ledger come from one database snapshot.
-# Columns: kind, subcategory id, count, last seen, batch hex or flush id.
+# Columns: kind, subcategory id, count (the learner's evidence_rev), last seen, batch hex or
+# flush id.
 COUNTS_SQL = f"""
-SELECT {RowKind.LEARNER:d}, NULL::int, NULL::bigint, NULL::timestamptz, NULL::text
+SELECT {RowKind.LEARNER:d}, NULL::int, evidence_rev, NULL::timestamptz, NULL::text
 FROM tutor_learner WHERE id = %(learner)s
 UNION ALL
 SELECT {RowKind.AGGREGATE:d}, subcategory_id, sum(count), max(last_seen), NULL
 FROM tutor_errorcount WHERE learner_id = %(learner)s AND day >= %(since_day)s
+  AND {readcache.SETTLED_UNLESS_CACHED}
 GROUP BY subcategory_id
 UNION ALL
 SELECT {RowKind.UNCOUNTED:d}, subcategory_id, count(*), max(created_at),
@@ -49,6 +55,7 @@ GROUP BY subcategory_id, uncounted_batch
 UNION ALL
 SELECT {RowKind.APPLIED:d}, NULL, NULL, NULL, flush_id
 FROM tutor_flushledger WHERE flush_id = ANY(%(fids)s::text[])
+  AND {readcache.SETTLED_UNLESS_CACHED}
 """
 
 CountsRow = tuple[int, int | None, int | None, datetime | None, str | None]
@@ -106,22 +113,45 @@ def error_counts(*, learner_id: uuid.UUID, since: date) -> Tally:
     which is checked afterwards (retry on change). Snapshots already in the ledger are in the
     aggregates; uncounted rows whose increment Redis did get are skipped.
     """
+    lid = str(learner_id)
     rows, state = realtime_rows(
-        learner_id=str(learner_id), read=lambda fids: _counts_rows(str(learner_id), since, fids)
+        learner_id=lid,
+        read=lambda fids, rev: _counts_rows(lid, since, fids, rev),
+        cache_key=("counts", lid, since),
     )
     return _combine(rows, state, since)
 
 
+# read(snapshot flush ids, cached evidence_rev or None) -> rows
+Read = Callable[[list[str], int | None], list[tuple]]
+
+
 def realtime_rows(
-    *, learner_id: str, read: Callable[[list[str]], list[tuple]]
+    *, learner_id: str, read: Read, cache_key: tuple | None = None
 ) -> tuple[list[tuple], counters.LearnerRedisState | None]:
-    """Redis state, then `read(snapshot flush ids)` from Postgres, retried while a flush moved
-    this learner's counters in between (see `error_counts`). Combine with `redis_parts`."""
+    """Redis state, then `read` from Postgres, retried while a flush moved this learner's
+    counters in between (see `error_counts`). Combine with `redis_parts`.
+
+    With a `cache_key` the statement is a cached one (readcache.py): its settled parts come
+    from this process's entry when Redis and evidence_rev show they are unchanged.
+    """
+    entry = None
     for _ in range(3):
         state = _redis_state(learner_id)
-        rows = read(list(state.snapshots) if state else [])
-        if _gen_unchanged(learner_id, state):
+        entry = readcache.lookup(cache_key, state) if cache_key and state else None
+        rows = read(list(state.snapshots) if state else [], entry.rev if entry else None)
+        stable = _gen_unchanged(learner_id, state)
+        if stable:
             break
+    if cache_key is None:
+        return rows, state
+    rev = next(row[2] for row in rows if row[0] == RowKind.LEARNER)
+    if entry is not None and entry.rev == rev:
+        readcache.lookups.labels(result="hit").inc()
+        return rows + list(entry.rows), state
+    readcache.lookups.labels(result="miss").inc()
+    if stable and state is not None:
+        readcache.store(cache_key, state, rev, [r for r in rows if r[0] not in LIVE_KINDS])
     return rows, state
 
 
@@ -136,12 +166,15 @@ def redis_parts(
     return parts, set().union(*(t.evidence for t in parts))
 
 
-def _counts_rows(learner_id: str, since: date, fids: list[str]) -> list[CountsRow]:
-    params: dict[str, str | date | datetime | list[str]] = {
+def _counts_rows(
+    learner_id: str, since: date, fids: list[str], cached_rev: int | None
+) -> list[CountsRow]:
+    params: dict[str, str | int | date | datetime | list[str] | None] = {
         "learner": learner_id,
         "since_day": since,
         "since": datetime(since.year, since.month, since.day, tzinfo=UTC),
         "fids": fids,
+        "cached_rev": cached_rev,
     }
     with connection.cursor() as cursor:
         cursor.execute(COUNTS_SQL, params)

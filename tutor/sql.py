@@ -49,3 +49,8 @@ ERROR_ROWS_AGGREGATE = """
 SELECT learner_id, subcategory_id, (created_at AT TIME ZONE 'UTC')::date, count(*),
        max(created_at)
 """
+
+# A new evidence_rev for the learners a statement picks (append its WHERE): settled evidence
+# changed outside a flush (tutor/readcache.py).
+EVIDENCE_REV_SEQUENCE = "tutor_learner_evidence_rev_seq"
+EVIDENCE_REV_BUMP = f"UPDATE tutor_learner SET evidence_rev = nextval('{EVIDENCE_REV_SEQUENCE}')"

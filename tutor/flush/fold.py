@@ -52,7 +52,8 @@ return claimed
 CLAIM_ROUNDS = 10  # each wrong guess means a flush moved or deleted a snapshot in between
 
 # Clearing the marks and adding the counts in one statement: a repeated or concurrent fold
-# finds no marked row for a batch already folded, so it adds nothing twice.
+# finds no marked row for a batch already folded, so it adds nothing twice. No flush moved
+# these counts, so the learners' evidence_rev tells the read caches (tutor/readcache.py).
 FOLD_SQL = f"""
 WITH folded AS (
     UPDATE tutor_learnererror SET uncounted_batch = NULL
@@ -64,6 +65,8 @@ WITH folded AS (
     FROM folded GROUP BY 1, 2, 3 ORDER BY 1, 3, 2
     {sql.ERROR_COUNT_ADD_ON_CONFLICT}
     RETURNING 1
+), revised AS (
+    {sql.EVIDENCE_REV_BUMP} WHERE id IN (SELECT learner_id FROM folded)
 )
 SELECT count(*) FROM folded
 """

@@ -39,6 +39,7 @@ def error_counts_rebuild(*, batch_size: int = 10_000) -> int:
         cursor.execute(
             "UPDATE tutor_learnererror SET uncounted_batch = NULL WHERE uncounted_batch IS NOT NULL"
         )
+        cursor.execute(sql.EVIDENCE_REV_BUMP)  # every learner's cached evidence is void
     for flush_id in flush_ids:
         snapshot.snapshot_delete(flush_id=flush_id)
     return rows

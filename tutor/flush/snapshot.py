@@ -19,7 +19,8 @@ from tutor.counters import Tally
 # KEYS: the shard's dirty set, registry, this flush's learner set, then for each learner in
 # ARGV[4..]: pending, snapshot (of this flush), snaps set, gen. ARGV: flush id, now (ms), the gen
 # key's TTL, learner ids. A learner is moved only if this call takes it out of the dirty set, so
-# two flushes that picked the same candidates move each learner once.
+# two flushes that picked the same candidates move each learner once. The gen becomes the flush
+# id: a value never seen before, even after the key expired (readers compare it for equality).
 MOVE_LUA = """
 local fid = ARGV[1]
 local moved = {}
@@ -28,8 +29,7 @@ for i = 4, #ARGV do
   if redis.call('SREM', KEYS[1], ARGV[i]) == 1 and redis.call('EXISTS', KEYS[k + 1]) == 1 then
     redis.call('RENAME', KEYS[k + 1], KEYS[k + 2])
     redis.call('SADD', KEYS[k + 3], fid)
-    redis.call('INCR', KEYS[k + 4])
-    redis.call('EXPIRE', KEYS[k + 4], tonumber(ARGV[3]))
+    redis.call('SET', KEYS[k + 4], fid, 'EX', tonumber(ARGV[3]))
     moved[#moved + 1] = ARGV[i]
   end
 end

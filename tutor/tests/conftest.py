@@ -3,7 +3,7 @@ import contextlib
 import pytest
 from django.core.management import call_command
 
-from tutor import counters, taxonomy
+from tutor import counters, readcache, taxonomy
 
 
 @pytest.fixture
@@ -28,6 +28,7 @@ def _sequential_flush(settings):
 def _fresh_caches():
     taxonomy.taxonomy_forget()
     counters.client.cache_clear()
+    readcache.clear()
     yield
     counters.client.cache_clear()
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tutor.models import ErrorSubcategory, Exercise, ExerciseAttempt
+from tutor.models import ErrorCount, ErrorSubcategory, Exercise, ExerciseAttempt
 from tutor.tests.factories import LearnerErrorFactory, LearnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +60,21 @@ def test_learner_admin_chart_without_errors_says_so(admin_client, tax):
 
 def test_attempt_admin_changelist_renders(admin_client, tax):
     assert admin_client.get(reverse("admin:tutor_exerciseattempt_changelist")).status_code == 200
+
+
+def test_error_counts_are_view_only_in_admin(admin_client, tax, sub):
+    learner = LearnerFactory()
+    row = ErrorCount.objects.create(
+        learner=learner, subcategory_id=sub("Grammar", "Tense"), day=timezone.now().date(),
+        count=3, last_seen=timezone.now(),
+    )  # fmt: skip
+
+    assert admin_client.get(reverse("admin:tutor_errorcount_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:tutor_errorcount_add")).status_code == 403
+    change = reverse("admin:tutor_errorcount_change", args=[row.pk])
+    admin_client.post(change, {"count": 999, "day": row.day, "learner": learner.pk})
+    assert (
+        admin_client.get(reverse("admin:tutor_errorcount_delete", args=[row.pk])).status_code == 403
+    )
+    row.refresh_from_db()
+    assert row.count == 3

@@ -87,4 +87,4 @@ def test_learner_state_read_returns_pending_and_snapshots(tax, django_capture_on
 
     assert set(state.snapshots) == {s1}
     assert not state.pending.counts
-    assert state.gen == "1"
+    assert state.gen == s1  # the last move's flush id
