@@ -166,8 +166,13 @@ class ExerciseAttemptAdmin(admin.ModelAdmin):
     readonly_fields = ["subcategory"]
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # history, written by the API
+    # History, written by the API with its daily aggregate and the learner's evidence_rev; an
+    # edit or a delete here would bypass both (erasing a learner deletes theirs).
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

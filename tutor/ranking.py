@@ -131,13 +131,18 @@ def priority_scores(*, evidence: Evidence, today: date, model: Model) -> list[Sc
     return priority_from_sums(sums=sums, model=model)
 
 
-def frequency_scores(*, evidence: Evidence) -> list[Score]:
-    sums = sums_from_evidence(evidence=evidence, today=evidence.since, model=NO_DECAY)
+def frequency_from_sums(sums: dict[int, Sums]) -> list[Score]:
+    """Scores of the subcategories with at least one error in the window, without a priority."""
     return [
         Score(sid, s.errors, s.last_seen, s.attempts, s.correct)
         for sid, s in sums.items()
         if s.errors and s.last_seen is not None
     ]
+
+
+def frequency_scores(*, evidence: Evidence) -> list[Score]:
+    sums = sums_from_evidence(evidence=evidence, today=evidence.since, model=NO_DECAY)
+    return frequency_from_sums(sums)
 
 
 def order_key(score: Score, names: tuple[str, str] = ("", "")) -> tuple:

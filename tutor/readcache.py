@@ -7,7 +7,10 @@ subcategories and are what makes a learner with a long, dense history cost more.
 only through
 - a flush: its move replaces the learner's Redis `gen` and its delete shrinks the snapshot
   set, both read atomically with the rest of the Redis state;
-- an attempt, a fold or a rebuild: each replaces `Learner.evidence_rev` in its own transaction.
+- an attempt, a fold or a rebuild: each replaces the learner's `evidence_rev` in its own
+  transaction.
+The exercise rotation's per-exercise last attempts change only with an attempt, so their entries
+depend on evidence_rev alone.
 
 So an entry stays exact while the gen, the snapshot ids and evidence_rev are all unchanged. The
 statement itself checks evidence_rev (`SETTLED_UNLESS_CACHED`) and skips the settled parts, in
@@ -43,39 +46,55 @@ lookups = Counter(
 
 @dataclass(frozen=True)
 class Entry:
-    gen: str
-    snapshots: frozenset[str]
     rev: int
     rows: tuple[tuple, ...]
     stored_at: float
+    gen: str | None = None  # None: an entry that depends on evidence_rev alone
+    snapshots: frozenset[str] | None = None
 
 
 _entries: OrderedDict[Hashable, Entry] = OrderedDict()
 _lock = threading.Lock()
 
 
-def lookup(key: Hashable, state: counters.LearnerRedisState) -> Entry | None:
-    """The entry for `key` if Redis shows no flush move or delete since it was stored."""
+def lookup(key: Hashable, state: counters.LearnerRedisState | None = None) -> Entry | None:
+    """The entry for `key`, if young enough and, for a real-time read (`state`), if Redis shows
+    no flush move or delete since it was stored. Pass its `rev` as the statement's cached_rev."""
     if settings.TUTOR_EVIDENCE_CACHE_ENTRIES <= 0:
         return None
     with _lock:
         entry = _entries.get(key)
-        if entry is not None:
-            fresh = time.monotonic() - entry.stored_at < settings.TUTOR_EVIDENCE_CACHE_SECONDS
-            if fresh and entry.gen == state.gen and entry.snapshots == frozenset(state.snapshots):
-                _entries.move_to_end(key)
-                return entry
-            del _entries[key]
+        if entry is None:
+            return None
+        fresh = time.monotonic() - entry.stored_at < settings.TUTOR_EVIDENCE_CACHE_SECONDS
+        if fresh and (
+            state is None
+            or (entry.gen == state.gen and entry.snapshots == frozenset(state.snapshots))
+        ):
+            _entries.move_to_end(key)
+            return entry
+        del _entries[key]
     return None
 
 
-def store(key: Hashable, state: counters.LearnerRedisState, rev: int, rows: list[tuple]) -> None:
-    """`rows`: the settled parts read with no cached revision, in the same retry round as
-    `state` (Redis first, then Postgres, and no move in between)."""
+def current(entry: Entry | None, rev: int) -> bool:
+    """Whether the statement skipped its settled parts: the learner's evidence_rev is the one
+    the entry was stored under (then use entry.rows)."""
+    hit = entry is not None and entry.rev == rev
+    lookups.labels(result="hit" if hit else "miss").inc()
+    return hit
+
+
+def store(
+    key: Hashable, rev: int, rows: list[tuple], state: counters.LearnerRedisState | None = None
+) -> None:
+    """`rows`: the settled parts, read with no cached revision; for a real-time read in the same
+    retry round as `state` (Redis first, then Postgres, and no move in between)."""
     size = settings.TUTOR_EVIDENCE_CACHE_ENTRIES
     if size <= 0:
         return
-    entry = Entry(state.gen, frozenset(state.snapshots), rev, tuple(rows), time.monotonic())
+    gen, snapshots = (state.gen, frozenset(state.snapshots)) if state else (None, None)
+    entry = Entry(rev, tuple(rows), time.monotonic(), gen, snapshots)
     with _lock:
         _entries[key] = entry
         _entries.move_to_end(key)

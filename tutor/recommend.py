@@ -1,5 +1,6 @@
 """generate-exercise: rank the learner's errors (frequency or priority), explain each choice, and
-pick exercises by rotation. Two statements when there is something to recommend, one otherwise.
+pick exercises by rotation. Two statements when there is something to recommend, one otherwise;
+both skip what this process already read and nothing has changed since (tutor/readcache.py).
 """
 
 from __future__ import annotations
@@ -47,18 +48,17 @@ def _subcategories(sids: set[int]) -> tuple[taxonomy.Taxonomy, dict[int, taxonom
     return tax, {sid: tax.by_id[sid] for sid in sids}
 
 
-def _frequency(learner_id: uuid.UUID, last_n_days: int | None) -> list[Score]:
-    since = selectors.window_start(last_n_days=last_n_days)
-    tally = selectors.error_counts(learner_id=learner_id, since=since)
-    return [
-        Score(sid, n, datetime.fromtimestamp(tally.last_ms[(sid, day)] / 1000, tz=UTC), 0, 0)
-        for (sid, day), n in tally.counts.items()
-    ]
-
-
-def _priority(learner_id: uuid.UUID, window_days: int, now: datetime) -> list[Score]:
+def _scores(
+    learner_id: uuid.UUID, window_days: int | None, now: datetime, ranking_name: str
+) -> list[Score]:
+    """One real-time read for either ranking: `frequency` is the same sums without decay."""
     today = now.astimezone(UTC).date()
     since = selectors.window_start(last_n_days=window_days, today=today)
+    if ranking_name != "priority":
+        sums = evidence.learner_sums(
+            learner_id=learner_id, since=since, today=today, model=ranking.NO_DECAY
+        )
+        return ranking.frequency_from_sums(sums)
     model = ranking.Model.from_settings()
     sums = evidence.learner_sums(learner_id=learner_id, since=since, today=today, model=model)
     return ranking.priority_from_sums(sums=sums, model=model)
@@ -73,9 +73,7 @@ def recommendations(
     window = last_n_days
     if ranking_name == "priority":
         window = last_n_days or settings.TUTOR_PRIORITY_HORIZON_DAYS
-        scores = _priority(learner_id, window, now)
-    else:
-        scores = _frequency(learner_id, last_n_days)
+    scores = _scores(learner_id, window, now, ranking_name)
     tax, subs = _subcategories({s.subcategory_id for s in scores})
 
     def key(score: Score) -> tuple:
@@ -87,13 +85,9 @@ def recommendations(
     if not top:
         return []
     pool = tax.pool
-    # Priority scores already hold the window's attempts (the same aggregate rows): only the
-    # frequency ranking needs them read for its top subcategories.
     practice = rotation.practice_get(
         learner_id=learner_id,
         exercise_ids=[c.id for s in top for c in pool.get(s.subcategory_id, [])],
-        subcategory_ids=[] if ranking_name == "priority" else [s.subcategory_id for s in top],
-        since=selectors.window_start(last_n_days=window),
     )
     return [_recommendation(s, subs[s.subcategory_id], practice, pool, window, now) for s in top]
 
@@ -106,16 +100,12 @@ def _recommendation(
     window: int | None,
     now: datetime,
 ) -> Recommendation:
-    attempts, correct = practice.attempts.get(score.subcategory_id, (score.attempts, score.correct))
-    score = Score(
-        score.subcategory_id, score.errors, score.last_seen, attempts, correct, score.priority
-    )
     reason = Reason(
         errors=score.errors,
         window_days=window,
         last_seen=score.last_seen,
-        attempts=attempts,
-        correct=correct,
+        attempts=score.attempts,
+        correct=score.correct,
         accuracy=score.accuracy,
         priority=score.priority,
         summary=ranking.reason_summary(score, window_days=window, now=now),

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 
+from tutor import readcache
 from tutor.models import Level
 from tutor.ranking import EPOCH
 from tutor.sql import Params, pg_array
@@ -22,11 +23,12 @@ from tutor.taxonomy import EXERCISES_PER_ERROR, ExerciseCard
 
 LEVELS = [code for code, _ in Level.choices]
 
-# One statement: the learner's level (kind 0), per exercise the last attempt and the last correct
-# one (kind 1, two index probes each: bounded by the exercises asked about, not the history), and
-# attempts per subcategory since a day (kind 2, from the daily aggregate).
-PRACTICE_SQL = """
-SELECT 0, NULL::bigint, NULL::timestamptz, NULL::timestamptz, NULL::bigint, NULL::bigint, level
+# One statement: the learner's level and evidence_rev (kind 0), and per exercise the last
+# attempt and the last correct one (kind 1, two index probes each: bounded by the exercises asked
+# about, not the history). Only an attempt changes kind 1, and it replaces evidence_rev: the
+# probes are skipped when this process holds them for the current revision (readcache.py).
+PRACTICE_SQL = f"""
+SELECT 0, evidence_rev, NULL::timestamptz, NULL::timestamptz, level
 FROM tutor_learner WHERE id = %(learner)s
 UNION ALL
 SELECT 1, e.id,
@@ -34,13 +36,9 @@ SELECT 1, e.id,
    WHERE a.learner_id = %(learner)s AND a.exercise_id = e.id),
   (SELECT max(a.created_at) FROM tutor_exerciseattempt a
    WHERE a.learner_id = %(learner)s AND a.exercise_id = e.id AND a.correct),
-  NULL, NULL, NULL
+  NULL
 FROM unnest(%(exercises)s::bigint[]) AS e(id)
-UNION ALL
-SELECT 2, subcategory_id, NULL, NULL, sum(attempts), sum(correct), NULL
-FROM tutor_attemptcount
-WHERE learner_id = %(learner)s AND day >= %(since)s AND subcategory_id = ANY(%(subs)s::bigint[])
-GROUP BY subcategory_id
+WHERE {readcache.SETTLED_UNLESS_CACHED}
 """
 
 
@@ -48,35 +46,34 @@ GROUP BY subcategory_id
 class Practice:
     level: str = ""
     seen: dict[int, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
-    attempts: dict[int, tuple[int, int]] = field(default_factory=dict)  # sid -> (n, correct)
 
 
-def practice_get(
-    *,
-    learner_id: uuid.UUID,
-    exercise_ids: Iterable[int],
-    subcategory_ids: Iterable[int],
-    since: date | datetime,
-) -> Practice:
-    """The learner's level, the last attempt and last correct one per exercise, and attempts per
-    subcategory since `since`. One statement; bounded by the exercises and subcategories asked."""
+def practice_get(*, learner_id: uuid.UUID, exercise_ids: Iterable[int]) -> Practice:
+    """The learner's level, and the last attempt and last correct one per exercise. One
+    statement; bounded by the exercises asked about."""
+    exercises = tuple(exercise_ids)
+    key = ("practice", str(learner_id), exercises)
+    entry = readcache.lookup(key)
     params: Params = {
         "learner": str(learner_id),
-        "exercises": pg_array(exercise_ids),
-        "subs": pg_array(subcategory_ids),
-        "since": since if isinstance(since, date) else since.date(),
+        "exercises": pg_array(exercises),
+        "cached_rev": entry.rev if entry else None,
     }
     with connection.cursor() as cursor:
         cursor.execute(PRACTICE_SQL, params)
         rows = cursor.fetchall()
     practice = Practice()
-    for kind, key, last, last_ok, n, correct, level in rows:
-        if kind == 0:
-            practice.level = level or ""
-        elif kind == 1:
-            practice.seen[key] = (last, last_ok)
+    learner = [row for row in rows if row[0] == 0]
+    seen = [row for row in rows if row[0] == 1]
+    if learner:
+        _, rev, _, _, level = learner[0]
+        practice.level = level or ""
+        if readcache.current(entry, rev):
+            seen = list(entry.rows)
         else:
-            practice.attempts[key] = (int(n), int(correct))
+            readcache.store(key, rev, seen)
+    for _, exercise_id, last, last_ok, _ in seen:
+        practice.seen[exercise_id] = (last, last_ok)
     return practice
 
 

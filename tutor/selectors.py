@@ -146,12 +146,10 @@ def realtime_rows(
     if cache_key is None:
         return rows, state
     rev = next(row[2] for row in rows if row[0] == RowKind.LEARNER)
-    if entry is not None and entry.rev == rev:
-        readcache.lookups.labels(result="hit").inc()
+    if readcache.current(entry, rev):
         return rows + list(entry.rows), state
-    readcache.lookups.labels(result="miss").inc()
     if stable and state is not None:
-        readcache.store(cache_key, state, rev, [r for r in rows if r[0] not in LIVE_KINDS])
+        readcache.store(cache_key, rev, [r for r in rows if r[0] not in LIVE_KINDS], state)
     return rows, state
 
 

@@ -78,3 +78,15 @@ def test_error_counts_are_view_only_in_admin(admin_client, tax, sub):
     )
     row.refresh_from_db()
     assert row.count == 3
+
+
+def test_attempts_cannot_be_deleted_in_admin(admin_client, tax, sub):
+    learner = LearnerFactory()
+    attempt = ExerciseAttempt.objects.create(
+        learner=learner, exercise_id=tax.pool[sub("Grammar", "Tense")][0].id,
+        subcategory_id=sub("Grammar", "Tense"), correct=True, created_at=timezone.now(),
+    )  # fmt: skip
+
+    url = reverse("admin:tutor_exerciseattempt_delete", args=[attempt.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert ExerciseAttempt.objects.filter(pk=attempt.pk).exists()

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from tutor import attempts, evidence, flush, ranking, selectors, services
+from tutor import attempts, evidence, flush, ranking, rotation, selectors, services
 from tutor.models import ErrorCount, Learner
 from tutor.tests.factories import ConversationFactory
 from tutor.tests.helpers import ingest, move_all, realtime, rows_by_subcategory
@@ -101,6 +101,26 @@ def test_a_replayed_attempt_keeps_the_cache(learner, exercise_id):
     cached_sums(learner.learner_id)
 
     assert lookups("hit") == hits + 1
+
+
+def test_practice_is_cached_until_the_next_attempt(learner, exercise_id):
+    def seen():
+        practice = rotation.practice_get(learner_id=learner.learner_id, exercise_ids=[exercise_id])
+        return practice.seen[exercise_id]
+
+    assert seen() == (None, None)
+    hits = lookups("hit")
+    assert seen() == (None, None)
+    assert lookups("hit") == hits + 1
+
+    first = attempts.attempt_record(
+        learner_id=learner.learner_id, exercise_id=exercise_id, correct=False
+    )[0]
+    assert seen() == (first.created_at, None)
+    second = attempts.attempt_record(
+        learner_id=learner.learner_id, exercise_id=exercise_id, correct=True
+    )[0]
+    assert seen() == (second.created_at, second.created_at)
 
 
 def test_errors_flushed_after_a_cached_read_count_once(learner, django_capture_on_commit_callbacks):

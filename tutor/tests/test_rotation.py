@@ -120,8 +120,6 @@ def test_practice_get_reads_last_and_last_correct_per_exercise(tax, sub, learner
             created_at=ago(days),
         )
 
-    practice = rotation.practice_get(
-        learner_id=learner.id, exercise_ids=[exercise.id], subcategory_ids=[], since=ago(30)
-    )
+    practice = rotation.practice_get(learner_id=learner.id, exercise_ids=[exercise.id])
 
     assert practice.seen[exercise.id] == (ago(2), ago(5))
