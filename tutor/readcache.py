@@ -77,12 +77,12 @@ def lookup(key: Hashable, state: counters.LearnerRedisState | None = None) -> En
     return None
 
 
-def current(entry: Entry | None, rev: int) -> bool:
-    """Whether the statement skipped its settled parts: the learner's evidence_rev is the one
-    the entry was stored under (then use entry.rows)."""
+def current_rows(entry: Entry | None, rev: int) -> tuple[tuple, ...] | None:
+    """The entry's rows if the statement skipped its settled parts (the learner's evidence_rev
+    is the one the entry was stored under); None when the statement read them itself."""
     hit = entry is not None and entry.rev == rev
     lookups.labels(result="hit" if hit else "miss").inc()
-    return hit
+    return entry.rows if entry is not None and hit else None
 
 
 def store(

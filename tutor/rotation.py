@@ -68,8 +68,9 @@ def practice_get(*, learner_id: uuid.UUID, exercise_ids: Iterable[int]) -> Pract
     if learner:
         _, rev, _, _, level = learner[0]
         practice.level = level or ""
-        if readcache.current(entry, rev):
-            seen = list(entry.rows)
+        cached = readcache.current_rows(entry, rev)
+        if cached is not None:
+            seen = list(cached)
         else:
             readcache.store(key, rev, seen)
     for _, exercise_id, last, last_ok, _ in seen:

@@ -146,8 +146,9 @@ def realtime_rows(
     if cache_key is None:
         return rows, state
     rev = next(row[2] for row in rows if row[0] == RowKind.LEARNER)
-    if readcache.current(entry, rev):
-        return rows + list(entry.rows), state
+    cached = readcache.current_rows(entry, rev)
+    if cached is not None:
+        return rows + list(cached), state
     if stable and state is not None:
         readcache.store(cache_key, rev, [r for r in rows if r[0] not in LIVE_KINDS], state)
     return rows, state
